@@ -1,0 +1,16 @@
+/** One error class per failure mode of the store; the api maps each to a Personium code in one place. */
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+export class InvalidNameError extends StoreError {}
+export class InvalidPathError extends StoreError {}
+export class CellExistsError extends StoreError {}
+export class CellNotFoundError extends StoreError {}
+export class NotFoundError extends StoreError {}
+export class AlreadyExistsError extends StoreError {}
+export class ConflictError extends StoreError {}
+export class PreconditionFailedError extends StoreError {}
+export class TooLargeError extends StoreError {}
