@@ -1,0 +1,41 @@
+/**
+ * The job backend as the api sees it: domain operations on "the cell's job", not
+ * Redis verbs. The BullMQ implementation (`createJobBackend`) is the only one; tests
+ * run it against real Redis with a unique prefix.
+ */
+import type { CellJobData, CurrentJob, ImportFailure, JobHistoryEntry } from "@cellport/shared";
+
+export type EnqueueResult = { accepted: true; jobId: string } | { accepted: false; holder: CurrentJob | null };
+
+export interface JobBackend {
+  /**
+   * Atomically enqueues the cell's job unless the cell already has one queued or
+   * running (export or import). Under any number of concurrent calls for one cell,
+   * exactly one is accepted. Resolves only once the job is durably in Redis.
+   */
+  enqueue(data: CellJobData): Promise<EnqueueResult>;
+  /** The cell's queued or running job, or null: the cell lock and the status source. */
+  current(cell: string): Promise<CurrentJob | null>;
+  /**
+   * Cancels the cell's queued or running export (from any process; the worker may be
+   * on another machine). Resolves true once the job no longer holds the cell, false
+   * when there was nothing to cancel.
+   */
+  cancel(cell: string, kind: CellJobData["kind"]): Promise<boolean>;
+  /** Newest first. */
+  history(cell: string, limit?: number): Promise<JobHistoryEntry[]>;
+  lastImportFailure(cell: string): Promise<ImportFailure | null>;
+  /** Forgets everything about a deleted cell (history, last failure). */
+  forgetCell(cell: string): Promise<void>;
+  /** Throws QueueUnavailableError when Redis does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Redis cannot be reached (or did not answer in time): the api answers 503 PR503-SV-0001. */
+export class QueueUnavailableError extends Error {
+  constructor(message = "the queue backend cannot be reached", options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "QueueUnavailableError";
+  }
+}
