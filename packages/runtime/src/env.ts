@@ -1,0 +1,54 @@
+/**
+ * Environment fields both processes read. Each process's own `config.ts` builds its
+ * zod schema from these so a variable means the same thing everywhere.
+ */
+import { z } from "zod";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** An integer env var with a default and bounds. */
+export function intVar(defaultValue: number, min: number, max: number = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "expected a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(defaultValue);
+}
+
+export function optionalIntVar(min: number, max: number = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "expected a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional();
+}
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      return ["redis:", "rediss:"].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, "expected a redis:// or rediss:// URL")
+  .optional();
+
+export const commonEnv = {
+  /** Unset: use 127.0.0.1:6379 if it answers, else start a private redis-server. */
+  REDIS_URL: redisUrl,
+  CELLPORT_DATA_DIR: z.string().trim().min(1).default("./.data"),
+  /** Hash-tagged so every key of one queue lands in one Redis Cluster slot. */
+  CELLPORT_QUEUE_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[^\s:]+$/, "expected no spaces or colons")
+    .default("{cellport}"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  CELLPORT_SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
+};
