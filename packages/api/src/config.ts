@@ -1,0 +1,38 @@
+/**
+ * The api process's configuration: one zod schema over the environment, read once by
+ * main.ts. Nothing else in the api reads `process.env`.
+ */
+import { commonEnv, intVar, parseEnv } from "@cellport/runtime";
+import { z } from "zod";
+
+const optionalSecret = (min: number) =>
+  z
+    .string()
+    .refine((v) => v.length === 0 || v.length >= min, `expected at least ${min} characters`)
+    .optional()
+    .transform((v) => v || undefined);
+
+const schema = z.object({
+  ...commonEnv,
+  PORT: intVar(8080, 0, 65_535),
+  HOST: z.string().trim().min(1).default("0.0.0.0"),
+  /** What `Location` headers and manifests advertise; unset → derived from each request. */
+  CELLPORT_BASE_URL: z
+    .url({ protocol: /^https?$/, error: "expected an http(s) URL" })
+    .transform((v) => (v.endsWith("/") ? v : `${v}/`))
+    .optional(),
+  /** Unset → created once in the data dir (see runtime/secrets.ts). */
+  CELLPORT_MASTER_TOKEN: optionalSecret(16),
+  CELLPORT_TOKEN_SECRET: optionalSecret(32),
+  CELLPORT_PERSONIUM_VERSION: z.string().trim().min(1).default("1.7.21"),
+  /** Largest body accepted by PUT on box files and snapshot files. */
+  CELLPORT_MAX_UPLOAD_BYTES: intVar(10 * 1024 ** 3, 1),
+  /** Largest JSON / XML request body. */
+  CELLPORT_MAX_JSON_BYTES: intVar(1024 * 1024, 1024),
+});
+
+export type ApiConfig = z.infer<typeof schema>;
+
+export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
+  return parseEnv(schema, env);
+}
