@@ -61,7 +61,7 @@ export function formatProgress(progress: unknown): string {
  * success and after failure alike; an import holding the cell is not an export.
  */
 export function exportStatus(job: CurrentJob | null): ExportStatusBody {
-  if (!job || job.data.kind !== "export" || !isInProgress(job.state)) return { status: "ready" };
+  if (job?.data.kind !== "export" || !isInProgress(job.state)) return { status: "ready" };
   return {
     status: "exportation in progress",
     started_at: job.data.acceptedAt,
