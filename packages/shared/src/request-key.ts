@@ -9,17 +9,20 @@ export function isValidRequestKey(value: string): boolean {
   return REQUEST_KEY_PATTERN.test(value);
 }
 
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
 /**
- * A fresh key in the seed's `${4}_${22}` form: 4 base64url characters, `_`, 22 more,
- * all drawn from one random UUID's 122 random bits.
+ * A fresh key in the seed's `${4}_${22}` form, from one random UUID: its first three
+ * bytes give the 4 characters, all sixteen bytes the 22.
  */
 export function generateRequestKey(uuid: string = globalThis.crypto.randomUUID()): string {
   const hex = uuid.replace(/-/g, "");
   const bytes = new Uint8Array(16);
   for (let i = 0; i < 16; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  const encoded = btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-  return `${encoded.slice(0, 4)}_${encoded.slice(4, 26)}`;
+  return `${base64url(bytes.subarray(0, 3))}_${base64url(bytes)}`;
 }
