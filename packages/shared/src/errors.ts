@@ -14,7 +14,6 @@ export const ERRORS = {
   "PR400-DV-0001": "XML parse error.",
   "PR400-DV-0003": "Invalid depth header value:[{0}].",
   "PR400-OD-0006": "Field [{0}] format error. Must be [{1}].",
-  "PR400-DV-0002": "Invalid request path [{0}].",
   "PR401-AU-0001": "Authorization required.",
   "PR401-AU-0002": "Access token expired.",
   "PR401-AU-0006": "Token parse error.",
@@ -35,7 +34,20 @@ export const ERRORS = {
   "PR500-SV-9999": "Unknown Exception",
   "PR501-MC-0001": "Method not implemented.",
   "PR503-SV-0001": "Service unavailable: the queue backend cannot be reached.",
-  "PR503-SV-0002": "Service unavailable: {0}.",
+  // Box WebDAV (spec §9), with Personium's codes and texts.
+  "PR403-DV-0003": "Cannot delete collection if it has any child resources.",
+  "PR405-DV-0001": "Method not allowed. MKCOL can only be executed on a deleted/non-existent resource.",
+  "PR409-DV-0001": "intermediate collection [{0}] should be created first.",
+  "PR416-DV-0001": "Requested range not satisfiable.",
+  // Snapshot archive defences (spec §4.3), cellport's, in the style of Personium's bar-file codes.
+  "PR400-MC-0005": "Invalid entry [{0}] in the snapshot file: {1}.",
+  "PR400-MC-0006": "Snapshot file entry size too large [{0}, {1}B].",
+  "PR400-MC-0007": "Snapshot file size too large [{0}B].",
+  "PR400-MC-0008": "Too many entries in the snapshot file [{0}].",
+  "PR400-MC-0009": "[{0}] file format error in the snapshot file: {1}.",
+  // cellport's own codes use the 9xxx range so they never collide with Personium's.
+  "PR400-DV-9001": "Invalid request path [{0}].",
+  "PR503-SV-9001": "Service unavailable: {0}.",
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -14,3 +14,12 @@ export class AlreadyExistsError extends StoreError {}
 export class ConflictError extends StoreError {}
 export class PreconditionFailedError extends StoreError {}
 export class TooLargeError extends StoreError {}
+/** A byte range outside the file (HTTP 416); the file's size is in `size`. */
+export class RangeNotSatisfiableError extends StoreError {
+  constructor(
+    message: string,
+    readonly size: number,
+  ) {
+    super(message);
+  }
+}

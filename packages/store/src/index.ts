@@ -1,2 +1,3 @@
 export * from "./errors.ts";
+export { createFsStore, type FsStoreOptions } from "./fs-store.ts";
 export * from "./port.ts";

@@ -73,7 +73,7 @@ export interface CellStore {
   getCell(name: string): Promise<CellDocument | null>;
   listCells(): Promise<string[]>;
 
-  /** Appends entity documents (seed / tests). */
+  /** Appends entity documents (seed / tests). Each document's `_type` must be `type`. */
   appendEntities(
     cell: string,
     type: EntityType,
@@ -90,7 +90,10 @@ export interface CellStore {
   mkcol(cell: string, path: string): Promise<ResourceStat>;
   /** Streams to a temp file and renames into place: a reader never sees half a file. */
   putFile(cell: string, path: string, body: Readable, options?: WriteOptions): Promise<WriteResult>;
-  /** Throws NotFoundError. */
+  /**
+   * Throws NotFoundError, ConflictError (a collection), RangeNotSatisfiableError
+   * (`range` is inclusive; `end` past the file is clamped, `start` past it is refused).
+   */
   openFile(
     cell: string,
     path: string,
@@ -108,8 +111,18 @@ export interface CellStore {
    */
   beginReplace(cell: string): Promise<CellReplacement>;
 
+  /**
+   * Writes a file of the cell's internal data (`.pkeys/`, `.pauthhistory/`), which
+   * an import never replaces and an export never contains. Optional: for the seed
+   * and tests.
+   */
+  writeInternalFile?(cell: string, area: InternalArea, name: string, data: Buffer | string): Promise<void>;
+
   readonly snapshots: SnapshotArea;
 }
+
+/** The cell's internal areas, excluded from snapshots (spec §7). */
+export type InternalArea = ".pkeys" | ".pauthhistory";
 
 /** Writes of an import's new cell content, in snapshot vocabulary. */
 export interface CellReplacement {
@@ -138,7 +151,7 @@ export interface SnapshotArea {
   /** Committed files only: in-progress exports and temp files never appear. */
   list(cell: string): Promise<SnapshotStat[]>;
   stat(cell: string, name: string): Promise<SnapshotStat | null>;
-  /** Throws NotFoundError. `range` is inclusive. */
+  /** Throws NotFoundError, RangeNotSatisfiableError. `range` is inclusive. */
   open(
     cell: string,
     name: string,
@@ -151,12 +164,22 @@ export interface SnapshotArea {
   /**
    * A temp file for an export attempt. `attemptKey` (job id + attempt) makes retries
    * of one job never share a temp file. `commit` renames it into place — the only
-   * commit point — and records size, sha256 and ETag.
+   * commit point — and records size, sha256 and ETag; it also removes a stale
+   * `{Name}.error`. `name` is the snapshot `Name` (`.zip` is appended) or the file
+   * name ending in `.zip`.
    */
   createWriter(cell: string, name: string, attemptKey: string): Promise<SnapshotWriter>;
-  /** Writes `{name}.error` (JSON, spec §3.3). */
+  /**
+   * Writes `{name}.error` (content type `application/json`, spec §3.3) like any
+   * file, so it lists and downloads. `name` is the snapshot `Name` (a trailing
+   * `.zip` is dropped).
+   */
   writeError(cell: string, name: string, body: unknown): Promise<void>;
-  /** Removes temp files older than `olderThanMs` (left by killed workers). Returns how many. */
+  /**
+   * Removes temp files older than `olderThanMs` (left by killed workers) — snapshot
+   * temp files, the cell's box-write temp files, orphaned sidecars — and staged
+   * generations of crashed imports older than the store's own threshold. Returns how many.
+   */
   sweepTemp(cell: string, olderThanMs: number): Promise<number>;
 }
 

@@ -1,0 +1,28 @@
+/** Public URLs: what `Location`, hrefs and error messages name. */
+import type { AppConfig } from "../deps.ts";
+
+/** Unit base URL without a trailing slash: the configured one, else the request's origin. */
+export function baseUrlOf(config: Pick<AppConfig, "baseUrl">, request: Request): string {
+  const base = config.baseUrl ?? new URL(request.url).origin;
+  return base.replace(/\/+$/, "");
+}
+
+/** `{CellURL}`: `{base}/{cell}/` (spec §1). */
+export function cellUrlOf(baseUrl: string, cell: string): string {
+  return `${baseUrl}/${cell}/`;
+}
+
+/** The raw (still percent-encoded) path of a request, without query. */
+export function rawPathOf(request: Request): string {
+  return new URL(request.url).pathname;
+}
+
+/** The public URL of the requested resource (no query), e.g. for PR404-DV-0001. */
+export function resourceUrlOf(baseUrl: string, request: Request): string {
+  return `${baseUrl}${rawPathOf(request)}`;
+}
+
+/** Percent-encodes one path segment for an href. */
+export function encodeSegment(segment: string): string {
+  return encodeURIComponent(segment);
+}

@@ -1,0 +1,158 @@
+/**
+ * The main box's WebDAV subset under `{CellURL}__/` (spec §9): MKCOL, PUT, GET (+HEAD,
+ * Range), DELETE, PROPFIND Depth 0/1. Every method needs the cell's `root`; MKCOL,
+ * PUT and DELETE are cell writes, refused (409) while an export/import holds the cell.
+ * Uploads and downloads are streamed, never buffered whole.
+ */
+import { Readable } from "node:stream";
+import { PersoniumError } from "@cellport/shared";
+import type { ResourceStat } from "@cellport/store";
+import { type Context, Hono } from "hono";
+import { requireCellRoot } from "../auth/middleware.ts";
+import { cellWriteLock } from "../cell/lock.ts";
+import type { AppDeps } from "../deps.ts";
+import { assertDeclaredLengthWithin, bodyAsNodeStream, readBodyText } from "../http/body.ts";
+import type { AppEnv } from "../http/env.ts";
+import { ifNoneMatchHits } from "../http/etag.ts";
+import { rangeDecision, rangeNotSatisfiable } from "../http/range.ts";
+import { defineResource } from "../http/resource.ts";
+import { encodeSegment, rawPathOf, resourceUrlOf } from "../http/urls.ts";
+import { parseDepth } from "../webdav/depth.ts";
+import { type DavEntry, multistatusResponse, parsePropfindBody } from "../webdav/propfind.ts";
+import { type BoxPath, boxPathOf } from "../webdav/tree-path.ts";
+
+const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+
+function targetOf(c: Context<AppEnv>): BoxPath {
+  return boxPathOf(rawPathOf(c.req.raw), c.get("cell"));
+}
+
+function notFound(c: Context<AppEnv>): PersoniumError {
+  return new PersoniumError("PR404-DV-0001", [resourceUrlOf(c.get("baseUrl"), c.req.raw)]);
+}
+
+/** The box root is the box itself: it cannot be replaced or deleted through WebDAV. */
+function refuseRoot(target: BoxPath, allow: string): void {
+  if (target.isRoot) throw new PersoniumError("PR405-MC-0001", [], { Allow: allow });
+}
+
+function hrefOf(cellUrl: string, treePath: string): string {
+  return cellUrl + treePath.split("/").map(encodeSegment).join("/");
+}
+
+function davEntryOf(cellUrl: string, stat: ResourceStat): DavEntry {
+  return {
+    href: hrefOf(cellUrl, stat.path),
+    collection: stat.isCollection,
+    created: new Date(stat.meta.p),
+    modified: new Date(stat.meta.u),
+    contentLength: stat.size,
+    contentType: stat.meta.ct ?? DEFAULT_CONTENT_TYPE,
+  };
+}
+
+function fileHeaders(stat: ResourceStat): Record<string, string> {
+  return {
+    "Content-Type": stat.meta.ct ?? DEFAULT_CONTENT_TYPE,
+    ETag: stat.etag,
+    "Last-Modified": new Date(stat.meta.u).toUTCString(),
+    "Accept-Ranges": "bytes",
+  };
+}
+
+export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
+  const router = new Hono<AppEnv>();
+  const { store, config } = deps;
+  const lock = cellWriteLock(deps);
+  const COLLECTION_ALLOW = "OPTIONS, GET, PUT, DELETE, MKCOL, PROPFIND";
+
+  async function getFile(c: Context<AppEnv>): Promise<Response> {
+    const target = targetOf(c);
+    const cell = c.get("cell");
+    const stat = await store.stat(cell, target.treePath);
+    if (!stat) throw notFound(c);
+    // Collections have no content to GET; PROPFIND lists them.
+    if (stat.isCollection)
+      throw new PersoniumError("PR405-MC-0001", [], { Allow: "OPTIONS, PROPFIND, MKCOL, DELETE" });
+    if (ifNoneMatchHits(c.req.header("if-none-match"), stat.etag)) {
+      return new Response(null, { status: 304, headers: { ETag: stat.etag } });
+    }
+    const range = rangeDecision(c.req.raw, stat.size, stat.etag);
+    if (range.kind === "unsatisfiable") throw rangeNotSatisfiable(stat.size);
+    if (c.req.method === "HEAD") {
+      // Never open the file for HEAD: Hono drops the body, which would leak the descriptor.
+      return new Response(null, {
+        status: 200,
+        headers: { ...fileHeaders(stat), "Content-Length": String(stat.size) },
+      });
+    }
+    const partial = range.kind === "partial" ? { start: range.start, end: range.end } : undefined;
+    const opened = await store.openFile(cell, target.treePath, partial);
+    const headers: Record<string, string> = fileHeaders(opened.stat);
+    if (partial) {
+      headers["Content-Length"] = String(partial.end - partial.start + 1);
+      headers["Content-Range"] = `bytes ${partial.start}-${partial.end}/${opened.stat.size}`;
+    } else {
+      headers["Content-Length"] = String(opened.stat.size);
+    }
+    const body = Readable.toWeb(opened.stream) as unknown as ReadableStream<Uint8Array>;
+    return new Response(body, { status: partial ? 206 : 200, headers });
+  }
+
+  async function putFile(c: Context<AppEnv>): Promise<Response> {
+    const target = targetOf(c);
+    refuseRoot(target, COLLECTION_ALLOW);
+    assertDeclaredLengthWithin(c.req.raw, config.maxUploadBytes);
+    const ifMatch = c.req.header("if-match");
+    const result = await store.putFile(c.get("cell"), target.treePath, bodyAsNodeStream(c.req.raw), {
+      contentType: c.req.header("content-type") ?? DEFAULT_CONTENT_TYPE,
+      maxBytes: config.maxUploadBytes,
+      ...(ifMatch !== undefined ? { ifMatch } : {}),
+    });
+    return new Response(null, { status: result.created ? 201 : 204, headers: { ETag: result.etag } });
+  }
+
+  async function deleteResource(c: Context<AppEnv>): Promise<Response> {
+    const target = targetOf(c);
+    refuseRoot(target, COLLECTION_ALLOW);
+    const ifMatch = c.req.header("if-match");
+    await store.deleteResource(c.get("cell"), target.treePath, ifMatch !== undefined ? { ifMatch } : {});
+    return new Response(null, { status: 204 });
+  }
+
+  async function makeCollection(c: Context<AppEnv>): Promise<Response> {
+    const target = targetOf(c);
+    await store.mkcol(c.get("cell"), target.treePath);
+    return new Response(null, { status: 201 });
+  }
+
+  async function propfind(c: Context<AppEnv>): Promise<Response> {
+    const depth = parseDepth(c.req.header("depth"));
+    parsePropfindBody(await readBodyText(c.req.raw, config.maxJsonBytes));
+    const target = targetOf(c);
+    const cell = c.get("cell");
+    const cellUrl = c.get("cellUrl");
+    const stat = await store.stat(cell, target.treePath);
+    if (!stat) throw notFound(c);
+    const entries = [davEntryOf(cellUrl, stat)];
+    if (depth === 1 && stat.isCollection) {
+      for (const child of await store.list(cell, target.treePath)) entries.push(davEntryOf(cellUrl, child));
+    }
+    return multistatusResponse(entries);
+  }
+
+  // `/__/*` also matches `/{cell}/__` itself (the box root).
+  defineResource(
+    router,
+    "/__/*",
+    {
+      GET: getFile,
+      PUT: [lock, putFile],
+      DELETE: [lock, deleteResource],
+      MKCOL: [lock, makeCollection],
+      PROPFIND: propfind,
+    },
+    { guard: [requireCellRoot(deps)] },
+  );
+  return router;
+}

@@ -1,0 +1,202 @@
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { body, readAll, runStoreConformance } from "./conformance.ts";
+import { CellExistsError } from "./errors.ts";
+import { createFsStore } from "./fs-store.ts";
+import type { CellStore } from "./port.ts";
+
+async function tempDataDir(): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), "cellport-store-"));
+}
+
+function generationOf(dataDir: string, cell: string): Promise<string> {
+  return readlink(path.join(dataDir, "cells", cell, "current")).then((g) =>
+    path.join(dataDir, "cells", cell, g),
+  );
+}
+
+/** The data dir rides along on the store object so the hook can reach into the layout. */
+type StoreWithDir = CellStore & { dataDir: string };
+
+function fixture(durable: boolean) {
+  return async () => {
+    const dataDir = await tempDataDir();
+    const store: StoreWithDir = Object.assign(createFsStore({ dataDir, durable }), { dataDir });
+    return { store, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+  };
+}
+
+const hooks = {
+  // Personium keeps keys at the root of the cell's file tree: the walk must skip them there too.
+  async plantInternalData(store: CellStore, cell: string) {
+    const root = path.join(await generationOf((store as StoreWithDir).dataDir, cell), "20_webdav");
+    await mkdir(path.join(root, ".pkeys"), { recursive: true });
+    await writeFile(path.join(root, ".pkeys", "key.pem"), "secret");
+    await mkdir(path.join(root, ".pauthhistory"), { recursive: true });
+    await writeFile(path.join(root, ".pauthhistory", "last"), "{}");
+  },
+};
+
+runStoreConformance("fs (durable)", fixture(true), hooks);
+runStoreConformance("fs (not durable)", fixture(false), hooks);
+
+describe("fs store on disk", () => {
+  let dataDir: string;
+  let store: CellStore;
+
+  beforeEach(async () => {
+    dataDir = await tempDataDir();
+    store = createFsStore({ dataDir, durable: false });
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("lays a cell out as documented in fs-layout.ts", async () => {
+    await store.createCell("c1");
+    await store.mkcol("c1", "__/docs");
+    await store.putFile("c1", "__/docs/a.txt", body("abc"), { contentType: "text/plain" });
+    await store.snapshots.put("c1", "s.zip", body("zip"));
+    const cellDir = path.join(dataDir, "cells", "c1");
+    expect((await lstat(path.join(cellDir, "current"))).isSymbolicLink()).toBe(true);
+    const generation = await readlink(path.join(cellDir, "current"));
+    expect(generation).toMatch(/^gen-[0-9a-f-]{36}$/);
+    const gen = path.join(cellDir, generation);
+    expect((await readdir(path.join(gen, "10_odata"))).sort()).toHaveLength(17);
+    const fileDir = path.join(gen, "20_webdav", "__", "docs", "a.txt");
+    expect((await readdir(fileDir)).sort()).toEqual([".pmeta", "content"]);
+    expect(await readFile(path.join(fileDir, "content"), "utf8")).toBe("abc");
+    const meta = JSON.parse(await readFile(path.join(fileDir, ".pmeta"), "utf8"));
+    expect(Object.keys(meta)).toEqual(["i", "t", "a", "d", "p", "u", "ct", "cl", "et", "v"]);
+    expect(meta).toMatchObject({ t: "dav.file", ct: "text/plain", cl: 3, et: "NONE", v: 1 });
+    expect(JSON.parse(await readFile(path.join(gen, "20_webdav", ".pmeta"), "utf8"))).toMatchObject({
+      t: "Cell",
+      cs: "normal",
+    });
+    expect((await readdir(path.join(cellDir, "snapshots"))).sort()).toEqual([".meta", ".tmp", "s.zip"]);
+    const sidecar = JSON.parse(await readFile(path.join(cellDir, "snapshots", ".meta", "s.zip"), "utf8"));
+    expect(sidecar).toMatchObject({ version: 1, size: 3, contentType: "application/zip" });
+    expect(sidecar.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("lets exactly one of two processes' stores create a cell", async () => {
+    const other = createFsStore({ dataDir, durable: false });
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 4 }, () => store.createCell("shared")),
+      ...Array.from({ length: 4 }, () => other.createCell("shared")),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(
+      results.filter((r) => r.status === "rejected" && r.reason instanceof CellExistsError),
+    ).toHaveLength(7);
+    expect(await readdir(path.join(dataDir, ".staging"))).toEqual([]);
+  });
+
+  it("never writes outside the data directory for hostile names", async () => {
+    const parent = path.dirname(dataDir);
+    const before = new Set(await readdir(parent));
+    await store.createCell("c1");
+    for (const bad of ["../../escape", "__/../../../escape", "/tmp/escape"]) {
+      await store.putFile("c1", bad, body("x")).catch(() => undefined);
+      await store.mkcol("c1", bad).catch(() => undefined);
+    }
+    await store.snapshots.put("c1", "../escape", body("x")).catch(() => undefined);
+    const added = (await readdir(parent)).filter((n) => !before.has(n) && n.includes("escape"));
+    expect(added).toEqual([]);
+  });
+
+  it("serves the content whole when a writer died between its two renames", async () => {
+    await store.createCell("c1");
+    await store.putFile("c1", "__/f", body("old"));
+    const content = path.join(await generationOf(dataDir, "c1"), "20_webdav", "__", "f", "content");
+    // The new content is in place but its .pmeta was never written.
+    await writeFile(content, "newer bytes");
+    const stat = await store.stat("c1", "__/f");
+    expect(stat?.size).toBe(11);
+    expect(stat?.meta.cl).toBe(11);
+    const opened = await store.openFile("c1", "__/f");
+    expect((await readAll(opened.stream)).toString()).toBe("newer bytes");
+    // The next write puts the pair right again.
+    await store.putFile("c1", "__/f", body("fixed"));
+    expect((await store.stat("c1", "__/f"))?.meta).toMatchObject({ cl: 5, v: 2 });
+  });
+
+  it("describes a snapshot file copied in by hand from the file itself", async () => {
+    await store.createCell("c1");
+    await writeFile(path.join(dataDir, "cells", "c1", "snapshots", "manual.zip"), "by hand");
+    const [stat] = await store.snapshots.list("c1");
+    expect(stat).toMatchObject({ name: "manual.zip", size: 7, contentType: "application/zip" });
+    expect(stat?.etag).toMatch(/^"1-\d+"$/);
+    expect(stat?.sha256).toBeUndefined();
+  });
+
+  it("sweeps crashed imports' generations once stale, never the live one", async () => {
+    await store.createCell("c1");
+    const cellDir = path.join(dataDir, "cells", "c1");
+    const live = await readlink(path.join(cellDir, "current"));
+    const stale = path.join(cellDir, "gen-stale");
+    const young = path.join(cellDir, "gen-young");
+    await mkdir(path.join(stale, "10_odata"), { recursive: true });
+    await mkdir(young);
+    const longAgo = new Date(Date.now() - 48 * 60 * 60 * 1000);
+    await utimes(stale, longAgo, longAgo);
+    await utimes(path.join(cellDir, live), longAgo, longAgo);
+    expect(await store.snapshots.sweepTemp("c1", 60 * 60 * 1000)).toBe(1);
+    const names = await readdir(cellDir);
+    expect(names).toContain(live);
+    expect(names).toContain("gen-young");
+    expect(names).not.toContain("gen-stale");
+  });
+
+  it("removes the old generation on commit and the staging on abort", async () => {
+    await store.createCell("c1");
+    const cellDir = path.join(dataDir, "cells", "c1");
+    const gens = async () => (await readdir(cellDir)).filter((n) => n.startsWith("gen-")).sort();
+    const [first] = await gens();
+    const aborted = await store.beginReplace("c1");
+    expect((await gens()).length).toBe(2);
+    await aborted.abort();
+    expect(await gens()).toEqual([first]);
+    const committed = await store.beginReplace("c1");
+    await committed.writeCellDocument({ _id: "x", _source: { s: { Name: "c1" } } });
+    await committed.commit();
+    const after = await gens();
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(first);
+    expect(await readlink(path.join(cellDir, "current"))).toBe(after[0]);
+  });
+
+  it("deletes a cell by moving it out of sight first", async () => {
+    await store.createCell("c1");
+    await store.putFile("c1", "__/f", body("x"));
+    await store.deleteCell("c1");
+    await expect(stat(path.join(dataDir, "cells", "c1"))).rejects.toThrow();
+    expect(await readdir(path.join(dataDir, ".trash"))).toEqual([]);
+  });
+
+  it("leaves no temp files behind after puts, refused puts and deletes", async () => {
+    await store.createCell("c1");
+    await store.putFile("c1", "__/a", body("a"));
+    await store.putFile("c1", "__/a", body("b"));
+    await store.putFile("c1", "__/b", body("x".repeat(100)), { maxBytes: 10 }).catch(() => undefined);
+    await store.deleteResource("c1", "__/a");
+    await store.snapshots.put("c1", "s.zip", body("s"));
+    await store.snapshots.delete("c1", "s.zip");
+    expect(await readdir(path.join(dataDir, "cells", "c1", "tmp"))).toEqual([]);
+    expect(await readdir(path.join(dataDir, "cells", "c1", "snapshots", ".tmp"))).toEqual([]);
+    expect(await readdir(path.join(dataDir, "cells", "c1", "snapshots", ".meta"))).toEqual([]);
+  });
+});
