@@ -25,8 +25,11 @@ import { withConventionHeaders } from "./http/response-headers.ts";
 import { baseUrlOf, rawPathOf, resourceUrlOf } from "./http/urls.ts";
 import { createBoxRoutes } from "./routes/box.ts";
 import { createCellRoutes } from "./routes/cells.ts";
+import { createExportRoutes } from "./routes/export.ts";
 import { createHealthRoutes } from "./routes/health.ts";
+import { createImportRoutes } from "./routes/import.ts";
 import { createPCookieRoutes } from "./routes/p-cookie.ts";
+import { createSnapshotRoutes } from "./routes/snapshot.ts";
 
 export interface CellportApp {
   /** For `serve({ fetch: app.fetch })`; `env` is what @hono/node-server passes (`incoming`, `outgoing`). */
@@ -73,6 +76,9 @@ export function createRouter(deps: AppDeps): Hono<AppEnv> {
   const cell = new Hono<AppEnv>();
   cell.use("*", resolveCell(deps));
   cell.route("/", createBoxRoutes(deps));
+  cell.route("/", createExportRoutes(deps));
+  cell.route("/", createSnapshotRoutes(deps));
+  cell.route("/", createImportRoutes(deps));
   app.route("/:cell", cell);
 
   app.notFound(() => personiumErrorResponse(new PersoniumError("PR404-CM-0001")));

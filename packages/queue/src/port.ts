@@ -5,7 +5,9 @@
  */
 import type { CellJobData, CurrentJob, ImportFailure, JobHistoryEntry } from "@cellport/shared";
 
-export type EnqueueResult = { accepted: true; jobId: string } | { accepted: false; holder: CurrentJob | null };
+export type EnqueueResult =
+  | { accepted: true; jobId: string }
+  | { accepted: false; holder: CurrentJob | null };
 
 export interface JobBackend {
   /**

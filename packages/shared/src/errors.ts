@@ -39,15 +39,15 @@ export const ERRORS = {
   "PR405-DV-0001": "Method not allowed. MKCOL can only be executed on a deleted/non-existent resource.",
   "PR409-DV-0001": "intermediate collection [{0}] should be created first.",
   "PR416-DV-0001": "Requested range not satisfiable.",
-  // Snapshot archive defences (spec §4.3), cellport's, in the style of Personium's bar-file codes.
-  "PR400-MC-0005": "Invalid entry [{0}] in the snapshot file: {1}.",
-  "PR400-MC-0006": "Snapshot file entry size too large [{0}, {1}B].",
-  "PR400-MC-0007": "Snapshot file size too large [{0}B].",
-  "PR400-MC-0008": "Too many entries in the snapshot file [{0}].",
-  "PR400-MC-0009": "[{0}] file format error in the snapshot file: {1}.",
   // cellport's own codes use the 9xxx range so they never collide with Personium's.
   "PR400-DV-9001": "Invalid request path [{0}].",
   "PR503-SV-9001": "Service unavailable: {0}.",
+  // Snapshot archive defences (spec §4.3), worded like Personium's bar-file errors.
+  "PR400-MC-9001": "Invalid entry [{0}] in the snapshot file: {1}.",
+  "PR400-MC-9002": "Snapshot file entry size too large [{0}, {1}B].",
+  "PR400-MC-9003": "Snapshot file size too large [{0}B].",
+  "PR400-MC-9004": "Too many entries in the snapshot file [{0}].",
+  "PR400-MC-9005": "[{0}] file format error in the snapshot file: {1}.",
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,0 +1,189 @@
+/**
+ * The BullMQ implementation of `JobBackend` (the api's side of the queue).
+ *
+ * One queue carries exports and imports; `deduplication: { id: cell }` makes "the
+ * cell has a job" atomic in Redis: BullMQ's add script sets the dedup key with NX,
+ * and the key is deleted in the same script that finishes (or removes) the job.
+ */
+import { type CellJobData, type CurrentJob, isInProgress, QUEUE_NAME } from "@cellport/shared";
+import { Queue } from "bullmq";
+import { requestCancel } from "./cancel.ts";
+import {
+  createRedisClient,
+  isConnectionError,
+  producerConnectionOptions,
+  waitForReady,
+} from "./connection.ts";
+import { holderId, readJob } from "./current-job.ts";
+import { JOB_OPTIONS, newJobId, QUEUE_STREAMS } from "./job-options.ts";
+import { DEFAULT_PREFIX, keysFor } from "./keys.ts";
+import { type EnqueueResult, type JobBackend, QueueUnavailableError } from "./port.ts";
+import { createJobRecorder, historyEntry } from "./recorder.ts";
+
+export interface JobBackendOptions {
+  redisUrl: string;
+  /** Key prefix; keep a hash tag in it for Redis Cluster. Default `{cellport}`. */
+  prefix?: string;
+  /** Entries kept per cell in the history list. */
+  historyLimit?: number;
+  /** Bound on waiting for a connection and on each Redis command. Default 1000 ms. */
+  timeoutMs?: number;
+  /** How long `cancel` waits for a running job to let go of its cell. Default 5000 ms. */
+  cancelWaitMs?: number;
+}
+
+/** Deduplicated adds retried when the holder finished between our add and our read of it. */
+const ENQUEUE_TRIES = 3;
+const CANCEL_POLL_MS = 50;
+
+export function createJobBackend(options: JobBackendOptions): JobBackend {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const keys = keysFor(prefix);
+  const timeoutMs = options.timeoutMs ?? 1_000;
+  const cancelWaitMs = options.cancelWaitMs ?? 5_000;
+  const redis = createRedisClient(options.redisUrl, producerConnectionOptions(timeoutMs));
+  const recorder = createJobRecorder(redis, { prefix, historyLimit: options.historyLimit });
+  let queuePromise: Promise<Queue<CellJobData>> | undefined;
+  let closing: Promise<void> | undefined;
+
+  /**
+   * The BullMQ Queue, created once Redis first answered. BullMQ's connection setup
+   * (version check) runs once and, if it fails, leaves the Queue unusable for good;
+   * so a failed setup is dropped and redone on the next call.
+   */
+  function getQueue(): Promise<Queue<CellJobData>> {
+    if (!queuePromise) {
+      const queue = new Queue<CellJobData>(QUEUE_NAME, {
+        connection: redis,
+        prefix,
+        defaultJobOptions: JOB_OPTIONS,
+        streams: QUEUE_STREAMS,
+      });
+      // Connection errors surface through the calls; the event must not go unhandled.
+      queue.on("error", () => {});
+      const ready = queue.waitUntilReady().then(
+        () => queue,
+        async (error: unknown) => {
+          queuePromise = undefined;
+          await queue.close().catch(() => {});
+          throw error;
+        },
+      );
+      queuePromise = ready;
+    }
+    return withTimeout(queuePromise, timeoutMs);
+  }
+
+  /** Runs `operation` once Redis is ready; any connection failure becomes QueueUnavailableError. */
+  async function guard<T>(operation: () => Promise<T>): Promise<T> {
+    if (closing) throw new QueueUnavailableError("the job backend is closed");
+    try {
+      await waitForReady(redis, timeoutMs);
+      return await operation();
+    } catch (error) {
+      if (error instanceof QueueUnavailableError) throw error;
+      if (isConnectionError(error) || redis.status !== "ready") {
+        throw new QueueUnavailableError(undefined, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async function current(cell: string): Promise<CurrentJob | null> {
+    const id = await holderId(redis, keys, cell);
+    if (id === null) return null;
+    const job = await readJob(redis, keys, id);
+    return job && isInProgress(job.state) ? job : null;
+  }
+
+  return {
+    enqueue(data: CellJobData): Promise<EnqueueResult> {
+      return guard(async () => {
+        const queue = await getQueue();
+        let holder: CurrentJob | null = null;
+        for (let i = 0; i < ENQUEUE_TRIES; i++) {
+          const jobId = newJobId(data.kind);
+          const job = await queue.add(data.kind, data, { jobId, deduplication: { id: data.cell } });
+          if (job.id === jobId) {
+            // The failure of the previous import is shown until the next import starts (spec §4.2).
+            if (data.kind === "import") await recorder.clearImportFailure(data.cell);
+            return { accepted: true, jobId };
+          }
+          // Deduplicated: `job` carries *our* data, so read the holder's own.
+          holder = job.id ? await readJob(redis, keys, job.id) : null;
+          if (holder && isInProgress(holder.state)) return { accepted: false, holder };
+          // The holder ended between the add and the read: the cell is free again.
+        }
+        return { accepted: false, holder };
+      });
+    },
+
+    current(cell) {
+      return guard(() => current(cell));
+    },
+
+    cancel(cell, kind) {
+      return guard(async () => {
+        const id = await holderId(redis, keys, cell);
+        if (id === null) return false;
+        const job = await readJob(redis, keys, id);
+        if (!job || !isInProgress(job.state) || job.data.kind !== kind) return false;
+
+        if (job.state !== "active") {
+          // Removal refuses a locked (running) job, so a job that just started falls through to the signal.
+          const queue = await getQueue();
+          const attempts = Number(await redis.hget(keys.bull(id), "atm")) || 0;
+          if ((await queue.remove(id)) === 1) {
+            await recorder.recordHistory(cell, historyEntry(job.data, "cancelled", { attempts }));
+            return true;
+          }
+        }
+
+        await requestCancel(redis, keys, id);
+        const until = Date.now() + cancelWaitMs;
+        while (Date.now() < until) {
+          if ((await holderId(redis, keys, cell)) !== id) return true;
+          await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
+        }
+        // Still held (its worker may be dead): the cancel key stays, so whichever worker
+        // picks the job up again cancels it at start.
+        return true;
+      });
+    },
+
+    history(cell, limit) {
+      return guard(() => recorder.history(cell, limit));
+    },
+
+    lastImportFailure(cell) {
+      return guard(() => recorder.lastImportFailure(cell));
+    },
+
+    forgetCell(cell) {
+      return guard(() => recorder.forget(cell));
+    },
+
+    async ping() {
+      await guard(async () => {
+        await redis.ping();
+      });
+    },
+
+    close() {
+      closing ??= (async () => {
+        const queue = await queuePromise?.catch(() => undefined);
+        await queue?.close().catch(() => {});
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return closing;
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Command timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

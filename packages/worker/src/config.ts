@@ -1,0 +1,25 @@
+/**
+ * The worker process's configuration: one zod schema over the environment, read once
+ * by main.ts. Nothing else in the worker reads `process.env`.
+ */
+import { commonEnv, intVar, optionalIntVar, parseEnv } from "@cellport/runtime";
+import { z } from "zod";
+
+const schema = z.object({
+  ...commonEnv,
+  /** Jobs this process runs at once (zip work runs on the main thread and zlib's pool). */
+  CELLPORT_WORKER_CONCURRENCY: intVar(2, 1, 64),
+  /** Cap across every worker of the queue; unset leaves the queue's setting as it is. */
+  CELLPORT_GLOBAL_CONCURRENCY: optionalIntVar(1, 10_000),
+  /** How long a job's lock lasts without renewal: a dead worker's job is retried after about this long. */
+  CELLPORT_LOCK_DURATION_MS: intVar(30_000, 1_000, 3_600_000),
+  /** How often this worker looks for jobs whose worker died. */
+  CELLPORT_STALLED_INTERVAL_MS: intVar(30_000, 500, 3_600_000),
+});
+
+export type WorkerConfig = z.infer<typeof schema>;
+
+/** The typed config, or one ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
+  return parseEnv(schema, env);
+}

@@ -1,0 +1,73 @@
+/**
+ * The worker process: the only file of the worker that touches `process`. Reads the
+ * config once (a bad one exits 1 before any socket opens), acquires resources in
+ * order, and registers their release in reverse order.
+ */
+import { resolve } from "node:path";
+import {
+  ConfigError,
+  createLogger,
+  createShutdown,
+  type Logger,
+  resolveRedis,
+  type Shutdown,
+} from "@cellport/runtime";
+import { createFsStore } from "@cellport/store";
+import { loadConfig, type WorkerConfig } from "./config.ts";
+import { createCellWorker } from "./worker.ts";
+
+function loadConfigOrExit(): WorkerConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`cellport worker: ${error.message}`);
+    process.exit(1);
+  }
+}
+
+async function start(config: WorkerConfig, logger: Logger, shutdown: Shutdown): Promise<void> {
+  const dataDir = resolve(config.CELLPORT_DATA_DIR);
+  const redis = await resolveRedis({ redisUrl: config.REDIS_URL, dataDir, logger });
+  shutdown.add("embedded redis-server", () => redis.stop());
+
+  const worker = await createCellWorker({
+    redisUrl: redis.url,
+    prefix: config.CELLPORT_QUEUE_PREFIX,
+    store: createFsStore({ dataDir }),
+    logger,
+    concurrency: config.CELLPORT_WORKER_CONCURRENCY,
+    ...(config.CELLPORT_GLOBAL_CONCURRENCY !== undefined
+      ? { globalConcurrency: config.CELLPORT_GLOBAL_CONCURRENCY }
+      : {}),
+    lockDurationMs: config.CELLPORT_LOCK_DURATION_MS,
+    stalledIntervalMs: config.CELLPORT_STALLED_INTERVAL_MS,
+  });
+  // Leaves a second of the shutdown deadline for the steps after it (embedded Redis).
+  shutdown.add("worker", () => worker.close(Math.max(500, config.CELLPORT_SHUTDOWN_TIMEOUT_MS - 1_000)));
+
+  logger.info(
+    {
+      queue: worker.queue,
+      prefix: worker.prefix,
+      concurrency: worker.concurrency,
+      globalConcurrency: config.CELLPORT_GLOBAL_CONCURRENCY ?? null,
+      dataDir,
+      redis: redis.embedded ? "embedded" : "external",
+    },
+    "worker ready",
+  );
+}
+
+const config = loadConfigOrExit();
+const logger = createLogger({ level: config.LOG_LEVEL, name: "worker" });
+const shutdown = createShutdown({ logger, deadlineMs: config.CELLPORT_SHUTDOWN_TIMEOUT_MS });
+shutdown.install();
+start(config, logger, shutdown).catch(async (error: unknown) => {
+  // Release whatever start-up acquired (an embedded redis-server, connections), then exit 1.
+  logger.fatal({ err: error }, "failed to start");
+  console.error(
+    `cellport worker: failed to start: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  await shutdown.run("start-up failed", 1);
+});

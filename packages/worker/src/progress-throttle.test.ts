@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { createProgressThrottle } from "./progress-throttle.ts";
+
+function fakeClock() {
+  let t = 1_000;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+describe("createProgressThrottle", () => {
+  it("writes whole percents, at most one per interval, then a final 100", async () => {
+    const clock = fakeClock();
+    const writes: number[] = [];
+    const throttle = createProgressThrottle({
+      totalBytes: 1_000,
+      report: (p) => void writes.push(p),
+      minIntervalMs: 200,
+      now: clock.now,
+    });
+    throttle.add(5); // 0% — no change, no write
+    throttle.add(5); // 1%
+    clock.advance(50);
+    throttle.add(100); // 11%, too soon
+    clock.advance(200);
+    throttle.add(1); // 11% now due
+    clock.advance(200);
+    throttle.add(0); // no change
+    clock.advance(200);
+    throttle.add(889); // 100% of bytes read: capped at 99 until finish()
+    await throttle.finish();
+    expect(writes).toEqual([1, 11, 99, 100]);
+  });
+
+  it("never exceeds ~100 writes however many chunks arrive, and never decreases", async () => {
+    const clock = fakeClock();
+    const writes: number[] = [];
+    const throttle = createProgressThrottle({
+      totalBytes: 10_000_000,
+      report: (p) => void writes.push(p),
+      now: clock.now,
+    });
+    for (let i = 0; i < 100_000; i++) {
+      throttle.add(100);
+      clock.advance(7);
+    }
+    await throttle.finish();
+    expect(writes.length).toBeLessThanOrEqual(101);
+    expect(writes.at(-1)).toBe(100);
+    for (let i = 1; i < writes.length; i++) expect(writes[i]).toBeGreaterThan(writes[i - 1] ?? -1);
+  });
+
+  it("delivers writes in order even when an earlier write is slower", async () => {
+    const clock = fakeClock();
+    const landed: number[] = [];
+    const throttle = createProgressThrottle({
+      totalBytes: 100,
+      report: (p) =>
+        new Promise<void>((resolve) =>
+          setTimeout(
+            () => {
+              landed.push(p);
+              resolve();
+            },
+            p === 10 ? 30 : 1,
+          ),
+        ),
+      now: clock.now,
+    });
+    throttle.add(10);
+    clock.advance(500);
+    throttle.add(40);
+    await throttle.finish();
+    expect(landed).toEqual([10, 50, 100]);
+  });
+
+  it("reports 100 for an empty total and survives a failing write", async () => {
+    const errors: unknown[] = [];
+    const writes: number[] = [];
+    const throttle = createProgressThrottle({
+      totalBytes: 0,
+      report: (p) => {
+        writes.push(p);
+        throw new Error("redis down");
+      },
+      onReportError: (e) => errors.push(e),
+    });
+    throttle.add(0);
+    await throttle.finish();
+    await throttle.finish();
+    expect(writes).toEqual([100]);
+    expect(errors).toHaveLength(1);
+    expect(throttle.reported).toBe(100);
+  });
+});
