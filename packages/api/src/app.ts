@@ -13,6 +13,7 @@
 
 import { PersoniumError, REQUEST_KEY_HEADER } from "@cellport/shared";
 import { Hono, type MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
 import { resolveCell } from "./cell/resolve-cell.ts";
 import type { AppDeps } from "./deps.ts";
 import { logAccess } from "./http/access-log.ts";
@@ -23,12 +24,16 @@ import { isPreflight, preflightResponse } from "./http/preflight.ts";
 import { resolveRequestKey } from "./http/request-key.ts";
 import { withConventionHeaders } from "./http/response-headers.ts";
 import { baseUrlOf, rawPathOf, resourceUrlOf } from "./http/urls.ts";
+import { createApiMetrics } from "./metrics/api-metrics.ts";
+import { createApiDocsRoutes } from "./routes/api-docs.ts";
 import { createBoxRoutes } from "./routes/box.ts";
 import { createCellRoutes } from "./routes/cells.ts";
 import { createExportRoutes } from "./routes/export.ts";
 import { createHealthRoutes } from "./routes/health.ts";
 import { createImportRoutes } from "./routes/import.ts";
+import { createMetricsRoutes } from "./routes/metrics.ts";
 import { createPCookieRoutes } from "./routes/p-cookie.ts";
+import { createQueueDashboardRoutes } from "./routes/queue-dashboard.ts";
 import { createSnapshotRoutes } from "./routes/snapshot.ts";
 
 export interface CellportApp {
@@ -48,6 +53,8 @@ function bindScope(): MiddlewareHandler<AppEnv> {
     c.set("log", scope.log);
     c.set("baseUrl", scope.baseUrl);
     await next();
+    // After the chain, the route index points at the handler that answered.
+    scope.route = routePath(c);
   };
 }
 
@@ -57,6 +64,12 @@ export function createRouter(deps: AppDeps): Hono<AppEnv> {
 
   // Unit level. Registered before the cell router: `/:cell/*` would match these paths too.
   app.route("/", createHealthRoutes(deps));
+  if (deps.metrics) app.route("/", createMetricsRoutes(deps, deps.metrics));
+  app.route(
+    "/",
+    createApiDocsRoutes(() => app),
+  );
+  if (deps.queueDashboard) app.route("/", createQueueDashboardRoutes(deps, deps.queueDashboard));
   app.route("/__ctl", createCellRoutes(deps));
   app.route("/__ctl", createPCookieRoutes(deps));
 
@@ -95,7 +108,8 @@ export function createRouter(deps: AppDeps): Hono<AppEnv> {
 }
 
 export function createApp(deps: AppDeps): CellportApp {
-  const router = createRouter(deps);
+  const metrics = deps.metrics ?? createApiMetrics({ jobs: deps.jobs });
+  const router = createRouter({ ...deps, metrics });
   const { personiumVersion } = deps.config;
 
   async function fetch(request: Request, env: Record<string, unknown> = {}): Promise<Response> {
@@ -104,6 +118,7 @@ export function createApp(deps: AppDeps): CellportApp {
     const log = deps.logger.child({ requestKey });
     const baseUrl = baseUrlOf(deps.config, request);
     let effective = request;
+    let route: string | null = null;
     let response: Response;
     try {
       if (!valid) throw new PersoniumError("PR400-EV-0002", [REQUEST_KEY_HEADER]);
@@ -115,6 +130,7 @@ export function createApp(deps: AppDeps): CellportApp {
       } else {
         const scope: RequestScope = { requestKey, log, baseUrl };
         response = await router.fetch(effective, { ...env, scope });
+        route = scope.route ?? null;
       }
     } catch (error) {
       response = errorResponse(error, {
@@ -125,12 +141,19 @@ export function createApp(deps: AppDeps): CellportApp {
       });
     }
     response = withConventionHeaders(response, { personiumVersion, requestKey });
+    const elapsedMs = performance.now() - started;
     logAccess(log, {
       method: effective.method,
       ...(effective.method !== request.method ? { originalMethod: request.method } : {}),
       path: rawPathOf(request),
       status: response.status,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      durationMs: Math.round(elapsedMs * 10) / 10,
+    });
+    metrics.observeRequest({
+      method: effective.method,
+      route,
+      status: response.status,
+      seconds: elapsedMs / 1000,
     });
     return response;
   }

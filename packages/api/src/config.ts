@@ -2,7 +2,7 @@
  * The api process's configuration: one zod schema over the environment, read once by
  * main.ts. Nothing else in the api reads `process.env`.
  */
-import { commonEnv, intVar, parseEnv } from "@cellport/runtime";
+import { boolVar, commonEnv, intVar, parseEnv } from "@cellport/runtime";
 import { z } from "zod";
 
 const optionalSecret = (min: number) =>
@@ -29,6 +29,10 @@ const schema = z.object({
   CELLPORT_MAX_UPLOAD_BYTES: intVar(10 * 1024 ** 3, 1),
   /** Largest JSON / XML request body. */
   CELLPORT_MAX_JSON_BYTES: intVar(1024 * 1024, 1024),
+  /** `GET /metrics` needs the master token: for deployments where the api's port is public. */
+  CELLPORT_METRICS_TOKEN_REQUIRED: boolVar(false),
+  /** The bull-board dashboard at `/admin/queues` (master token): read-only unless asked otherwise. */
+  CELLPORT_QUEUE_DASHBOARD: z.enum(["read-only", "read-write", "off"]).default("read-only"),
 });
 
 export type ApiConfig = z.infer<typeof schema>;

@@ -2,9 +2,10 @@
  * What the api needs from the outside world. `main.ts` builds these from the process
  * config; tests build them from a temp dir, a Redis prefix and a silent logger.
  */
-import type { JobBackend } from "@cellport/queue";
+import type { JobBackend, QueueDashboardSource } from "@cellport/queue";
 import type { CellStore } from "@cellport/store";
 import type { Logger } from "pino";
+import type { ApiMetrics } from "./metrics/api-metrics.ts";
 
 export interface AppConfig {
   /** Advertised unit base URL (`Location`, manifests, hrefs); null → derived from each request. */
@@ -19,6 +20,8 @@ export interface AppConfig {
   maxUploadBytes: number;
   /** Largest JSON / XML request body: 413 beyond it. */
   maxJsonBytes: number;
+  /** `GET /metrics` needs the master token; default false (Prometheus endpoints usually do not). */
+  metricsTokenRequired?: boolean;
 }
 
 export interface ReadinessCheck {
@@ -33,6 +36,10 @@ export interface AppDeps {
   logger: Logger;
   config: AppConfig;
   readiness: ReadinessCheck[];
+  /** The process's metrics; absent → the app makes its own (tests). */
+  metrics?: ApiMetrics;
+  /** The queue dashboard's view of the queue; absent → no dashboard at `/admin/queues`. */
+  queueDashboard?: QueueDashboardSource;
 }
 
 export const DEFAULT_PERSONIUM_VERSION = "1.7.21";

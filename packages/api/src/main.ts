@@ -5,7 +5,7 @@
  */
 import type { Server } from "node:http";
 import { resolve } from "node:path";
-import { createJobBackend } from "@cellport/queue";
+import { createJobBackend, createQueueDashboardSource } from "@cellport/queue";
 import {
   ConfigError,
   checkDirWritable,
@@ -45,6 +45,17 @@ async function start(config: ApiConfig, logger: Logger, shutdown: Shutdown): Pro
   const jobs = createJobBackend({ redisUrl: redis.url, prefix: config.CELLPORT_QUEUE_PREFIX });
   shutdown.add("job backend", () => jobs.close());
 
+  const dashboardMode = config.CELLPORT_QUEUE_DASHBOARD;
+  const queueDashboard =
+    dashboardMode === "off"
+      ? undefined
+      : createQueueDashboardSource({
+          redisUrl: redis.url,
+          prefix: config.CELLPORT_QUEUE_PREFIX,
+          readOnly: dashboardMode === "read-only",
+        });
+  if (queueDashboard) shutdown.add("queue dashboard", () => queueDashboard.close());
+
   const app = createApp({
     store: createFsStore({ dataDir }),
     jobs,
@@ -56,11 +67,13 @@ async function start(config: ApiConfig, logger: Logger, shutdown: Shutdown): Pro
       personiumVersion: config.CELLPORT_PERSONIUM_VERSION,
       maxUploadBytes: config.CELLPORT_MAX_UPLOAD_BYTES,
       maxJsonBytes: config.CELLPORT_MAX_JSON_BYTES,
+      metricsTokenRequired: config.CELLPORT_METRICS_TOKEN_REQUIRED,
     },
     readiness: [
       { name: "redis", check: () => jobs.ping() },
       { name: "data dir", check: () => checkDirWritable(dataDir) },
     ],
+    ...(queueDashboard ? { queueDashboard } : {}),
   });
 
   const server = await new Promise<Server>((listening) => {
@@ -81,6 +94,7 @@ async function start(config: ApiConfig, logger: Logger, shutdown: Shutdown): Pro
       dataDir,
       redis: redis.embedded ? "embedded" : "external",
       generatedSecrets: secrets.generated,
+      queueDashboard: dashboardMode,
     },
     "api listening",
   );

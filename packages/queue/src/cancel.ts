@@ -6,13 +6,13 @@
  *   picked up again after its worker died), and after its subscriber reconnects;
  * - a pub/sub message with the job id tells a worker running it right now.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.ts";
 import { type CellportKeys, DEFAULT_PREFIX, keysFor } from "./keys.ts";
 
 /** Long enough to outlive any retry backoff and stall recovery of the job. */
 export const CANCEL_TTL_SECONDS = 24 * 3600;
 
-export async function requestCancel(redis: Redis, keys: CellportKeys, jobId: string): Promise<void> {
+export async function requestCancel(redis: RedisClient, keys: CellportKeys, jobId: string): Promise<void> {
   await redis
     .multi()
     .set(keys.cancel(jobId), String(Date.now()), "EX", CANCEL_TTL_SECONDS)
@@ -20,11 +20,11 @@ export async function requestCancel(redis: Redis, keys: CellportKeys, jobId: str
     .exec();
 }
 
-export async function isCancelRequested(redis: Redis, prefix: string, jobId: string): Promise<boolean> {
+export async function isCancelRequested(redis: RedisClient, prefix: string, jobId: string): Promise<boolean> {
   return (await redis.exists(keysFor(prefix).cancel(jobId))) === 1;
 }
 
-export async function clearCancel(redis: Redis, prefix: string, jobId: string): Promise<void> {
+export async function clearCancel(redis: RedisClient, prefix: string, jobId: string): Promise<void> {
   await redis.del(keysFor(prefix).cancel(jobId));
 }
 
@@ -38,7 +38,7 @@ export interface CancelListener {
  * runs after a reconnect, when messages sent meanwhile may have been missed.
  */
 export async function listenForCancels(options: {
-  subscriber: Redis;
+  subscriber: RedisClient;
   prefix?: string;
   onCancel: (jobId: string) => void;
   onResubscribed?: () => void;

@@ -1,11 +1,20 @@
 /**
- * Redis connection options for the two sides of the queue, and the one test of
+ * Redis connection options for the two sides of the queue, the one place that turns
+ * `REDIS_URL` into a client (one server or a Redis Cluster), and the one test of
  * "this error means Redis is unreachable".
  *
  * BullMQ is given ready-made ioredis instances, never options: its ESM build cannot
  * `require("ioredis")` itself, and owning the instance lets us choose how it fails.
  */
-import { Redis, type RedisOptions } from "ioredis";
+import { hasHashTag, parseRedisUrl, type RedisTarget } from "@cellport/shared";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+
+/**
+ * A connection to one server or to a Redis Cluster. BullMQ takes either; our own
+ * commands only ever touch keys under one hash-tagged prefix (keys.ts), so each
+ * MULTI and pipeline stays in one slot and works the same on both.
+ */
+export type RedisClient = Redis | Cluster;
 
 /**
  * The api's connection: fail fast. No offline queue (a command while disconnected
@@ -43,41 +52,109 @@ export function createRedisClient(
   url: string,
   options: RedisOptions,
   onError: (error: Error) => void = () => {},
-): Redis {
-  const client = new Redis(url, { lazyConnect: false, ...options });
+): RedisClient {
+  const target = parseRedisUrl(url);
+  const client =
+    target.kind === "single"
+      ? new Redis(target.url, { lazyConnect: false, ...options })
+      : new Cluster(target.nodes, clusterOptions(target, options));
   client.on("error", onError);
   return client;
 }
 
+/**
+ * The same behaviour on a cluster: the offline-queue and retry choices apply to the
+ * cluster as a whole (ioredis manages its node connections itself), the rest —
+ * timeouts, `maxRetriesPerRequest` (BullMQ checks it there) — to every node.
+ */
+function clusterOptions(
+  target: Extract<RedisTarget, { kind: "cluster" }>,
+  options: RedisOptions,
+): ClusterOptions {
+  const { enableOfflineQueue, enableReadyCheck, retryStrategy, ...perNode } = options;
+  return {
+    lazyConnect: false,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    enableReadyCheck: enableReadyCheck ?? true,
+    ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
+    redisOptions: {
+      ...perNode,
+      ...(target.username !== undefined ? { username: target.username } : {}),
+      ...(target.password !== undefined ? { password: target.password } : {}),
+      ...(target.tls ? { tls: {} } : {}),
+    },
+  };
+}
+
+/** Thrown at start-up for a prefix that would scatter the queue over a cluster's slots. */
+export class ClusterPrefixError extends Error {
+  constructor(prefix: string) {
+    super(
+      `Expected CELLPORT_QUEUE_PREFIX to hold a Redis Cluster hash tag such as {cellport} ` +
+        `(REDIS_URL is a cluster), got \`${prefix}\``,
+    );
+    this.name = "ClusterPrefixError";
+  }
+}
+
+/**
+ * On a cluster, every key of the queue must hash to one slot (BullMQ's Lua scripts and
+ * our MULTI blocks span several keys): refuse a prefix without a hash tag up front
+ * rather than fail every job with CROSSSLOT.
+ */
+export function assertPrefixFits(url: string, prefix: string): void {
+  if (parseRedisUrl(url).kind === "cluster" && !hasHashTag(prefix)) throw new ClusterPrefixError(prefix);
+}
+
 const CONNECTION_ERROR_PATTERN =
-  /Stream isn't writeable|Connection is closed|Command timed out|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|connect ETIMEDOUT|Socket closed/i;
+  /Stream isn't writeable|Connection is closed|Command timed out|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|connect ETIMEDOUT|Socket closed|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available/i;
 
 /** True for the errors ioredis and BullMQ raise when Redis cannot be reached or did not answer. */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === "ConnectionClosedError" || error.name === "MaxRetriesPerRequestError") return true;
+  if (
+    error.name === "ConnectionClosedError" ||
+    error.name === "MaxRetriesPerRequestError" ||
+    error.name === "ClusterAllFailedError"
+  ) {
+    return true;
+  }
   const code = (error as NodeJS.ErrnoException).code;
   if (code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE)$/.test(code)) return true;
   return CONNECTION_ERROR_PATTERN.test(error.message);
 }
 
-/** One pending "ready" wait per client, shared by every caller (no listener pile-up under load). */
-const readySignals = new WeakMap<Redis, Promise<void>>();
+/** The client knows Redis is down: its last connection attempt failed and it waits to retry. */
+const DOWN_STATUSES = new Set(["close", "reconnecting"]);
 
-function readySignal(client: Redis): Promise<void> {
+function unreachable(client: RedisClient): Error {
+  return new Error(`Connection is closed. Redis is unreachable (status ${client.status})`);
+}
+
+/**
+ * One pending "ready" wait per client, shared by every caller (no listener pile-up
+ * under load). It settles with the connection attempt in flight: ready, or failed
+ * (the client turns to `reconnecting`) — waiting for the next attempt would only
+ * turn a quick 503 into a slow one.
+ */
+const readySignals = new WeakMap<RedisClient, Promise<void>>();
+
+function readySignal(client: RedisClient): Promise<void> {
   let signal = readySignals.get(client);
   if (!signal) {
     signal = new Promise<void>((resolve, reject) => {
       const onReady = () => settle(resolve);
-      const onEnd = () => settle(() => reject(new Error("Connection is closed.")));
+      const onDown = () => settle(() => reject(unreachable(client)));
       function settle(done: () => void) {
         client.off("ready", onReady);
-        client.off("end", onEnd);
+        client.off("end", onDown);
+        client.off("reconnecting", onDown);
         readySignals.delete(client);
         done();
       }
       client.on("ready", onReady);
-      client.on("end", onEnd);
+      client.on("end", onDown);
+      client.on("reconnecting", onDown);
     });
     signal.catch(() => {});
     readySignals.set(client, signal);
@@ -85,10 +162,13 @@ function readySignal(client: Redis): Promise<void> {
   return signal;
 }
 
-/** Resolves once `client` is ready, or rejects after `timeoutMs` (never waits longer). */
-export function waitForReady(client: Redis, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once `client` is ready; rejects at once when it knows Redis is down (its
+ * last attempt failed), else when the attempt in flight fails or after `timeoutMs`.
+ */
+export function waitForReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === "ready") return Promise.resolve();
-  if (client.status === "end") return Promise.reject(new Error("Connection is closed."));
+  if (client.status === "end" || DOWN_STATUSES.has(client.status)) return Promise.reject(unreachable(client));
   if (client.status === "wait") client.connect().catch(() => {});
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -5,11 +5,11 @@
  * (O(n)) and takes more trips; the status endpoint is polled, so it must stay cheap.
  */
 import type { CellJobData, CurrentJob, JobState } from "@cellport/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.ts";
 import type { CellportKeys } from "./keys.ts";
 
 /** The id of the job holding `cell`, or null. */
-export async function holderId(redis: Redis, keys: CellportKeys, cell: string): Promise<string | null> {
+export async function holderId(redis: RedisClient, keys: CellportKeys, cell: string): Promise<string | null> {
   return redis.get(keys.dedup(cell));
 }
 
@@ -19,7 +19,11 @@ export async function holderId(redis: Redis, keys: CellportKeys, cell: string): 
  * in the wait list. Null when the job hash is gone (finished and removed, or a stale
  * dedup key after data loss, which BullMQ recovers on the next add).
  */
-export async function readJob(redis: Redis, keys: CellportKeys, jobId: string): Promise<CurrentJob | null> {
+export async function readJob(
+  redis: RedisClient,
+  keys: CellportKeys,
+  jobId: string,
+): Promise<CurrentJob | null> {
   const results = await redis
     .pipeline()
     .hmget(keys.bull(jobId), "data", "progress")

@@ -1,6 +1,7 @@
 export * from "./cancel.ts";
 export * from "./connection.ts";
 export * from "./current-job.ts";
+export * from "./dashboard.ts";
 export * from "./job-backend.ts";
 export * from "./job-options.ts";
 export * from "./keys.ts";

@@ -289,6 +289,38 @@ describe("history and import failures", () => {
   });
 });
 
+describe("counts", () => {
+  it("reads every reported state, and follows jobs from waiting to active to completed", async () => {
+    expect(await backend.counts()).toEqual({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      prioritized: 0,
+      failed: 0,
+      completed: 0,
+    });
+    const [a, b] = [freshCell(), freshCell()];
+    await backend.enqueue(jobData(a));
+    await backend.enqueue(jobData(b));
+    expect(await backend.counts()).toMatchObject({ waiting: 2, active: 0 });
+
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    startWorker(async (job) => (job.data.cell === a ? held : undefined));
+    await waitFor(
+      async () => {
+        const counts = await backend.counts();
+        return counts.active === 1 && counts.completed === 1 && counts.waiting === 0;
+      },
+      { what: "one job active, one completed" },
+    );
+    release();
+    await waitFor(async () => (await backend.counts()).completed === 2, { what: "both completed" });
+  });
+});
+
 describe("when Redis cannot be reached", () => {
   it("every method throws QueueUnavailableError within about a second", async () => {
     const port = await closedPort();
@@ -302,6 +334,7 @@ describe("when Redis cannot be reached", () => {
         ["history", () => down.history("c1")],
         ["lastImportFailure", () => down.lastImportFailure("c1")],
         ["forgetCell", () => down.forgetCell("c1")],
+        ["counts", () => down.counts()],
       ];
       await Promise.all(
         calls.map(async ([name, call]) => {

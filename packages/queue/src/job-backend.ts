@@ -9,6 +9,7 @@ import { type CellJobData, type CurrentJob, isInProgress, QUEUE_NAME } from "@ce
 import { Queue } from "bullmq";
 import { requestCancel } from "./cancel.ts";
 import {
+  assertPrefixFits,
   createRedisClient,
   isConnectionError,
   producerConnectionOptions,
@@ -17,7 +18,13 @@ import {
 import { holderId, readJob } from "./current-job.ts";
 import { JOB_OPTIONS, newJobId, QUEUE_STREAMS } from "./job-options.ts";
 import { DEFAULT_PREFIX, keysFor } from "./keys.ts";
-import { type EnqueueResult, type JobBackend, QueueUnavailableError } from "./port.ts";
+import {
+  type EnqueueResult,
+  JOB_COUNT_STATES,
+  type JobBackend,
+  type JobCounts,
+  QueueUnavailableError,
+} from "./port.ts";
 import { createJobRecorder, historyEntry } from "./recorder.ts";
 
 export interface JobBackendOptions {
@@ -38,6 +45,7 @@ const CANCEL_POLL_MS = 50;
 
 export function createJobBackend(options: JobBackendOptions): JobBackend {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
+  assertPrefixFits(options.redisUrl, prefix);
   const keys = keysFor(prefix);
   const timeoutMs = options.timeoutMs ?? 1_000;
   const cancelWaitMs = options.cancelWaitMs ?? 5_000;
@@ -161,6 +169,14 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
 
     forgetCell(cell) {
       return guard(() => recorder.forget(cell));
+    },
+
+    counts() {
+      return guard(async () => {
+        const queue = await getQueue();
+        const counts = await queue.getJobCounts(...JOB_COUNT_STATES);
+        return Object.fromEntries(JOB_COUNT_STATES.map((state) => [state, counts[state] ?? 0])) as JobCounts;
+      });
     },
 
     async ping() {

@@ -5,6 +5,21 @@
  */
 import type { CellJobData, CurrentJob, ImportFailure, JobHistoryEntry } from "@cellport/shared";
 
+/**
+ * The queue states a depth gauge reports, by BullMQ's names ("waiting-children" is
+ * left out: cell jobs have no children).
+ */
+export const JOB_COUNT_STATES = [
+  "waiting",
+  "active",
+  "delayed",
+  "prioritized",
+  "failed",
+  "completed",
+] as const;
+export type JobCountState = (typeof JOB_COUNT_STATES)[number];
+export type JobCounts = Record<JobCountState, number>;
+
 export type EnqueueResult =
   | { accepted: true; jobId: string }
   | { accepted: false; holder: CurrentJob | null };
@@ -29,6 +44,11 @@ export interface JobBackend {
   lastImportFailure(cell: string): Promise<ImportFailure | null>;
   /** Forgets everything about a deleted cell (history, last failure). */
   forgetCell(cell: string): Promise<void>;
+  /**
+   * How many jobs the queue holds in each state, read now (metrics scrape it).
+   * `completed` and `failed` count what BullMQ still retains, not all time.
+   */
+  counts(): Promise<JobCounts>;
   /** Throws QueueUnavailableError when Redis does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

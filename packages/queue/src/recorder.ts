@@ -5,7 +5,7 @@
  * it cancels a job that never started; read by the api.
  */
 import type { CellJobData, ImportFailure, JobHistoryEntry } from "@cellport/shared";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.ts";
 import { DEFAULT_PREFIX, keysFor } from "./keys.ts";
 
 export const DEFAULT_HISTORY_LIMIT = 50;
@@ -23,7 +23,7 @@ export interface JobRecorder {
 }
 
 export function createJobRecorder(
-  redis: Redis,
+  redis: RedisClient,
   options: { prefix?: string; historyLimit?: number } = {},
 ): JobRecorder {
   const keys = keysFor(options.prefix ?? DEFAULT_PREFIX);

@@ -4,7 +4,8 @@
  * Not used by production code.
  */
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
+import { Cluster } from "ioredis";
+import type { RedisClient } from "./connection.ts";
 
 /** The machine's Redis (stack.md); tests isolate themselves by prefix, not by server. */
 export const TEST_REDIS_URL = "redis://127.0.0.1:6379";
@@ -14,15 +15,19 @@ export function uniquePrefix(label: string): string {
   return `{cellport-test-${label}-${randomBytes(4).toString("hex")}}`;
 }
 
-/** Deletes every key under `prefix`; returns how many. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+/** Deletes every key under `prefix` (on every master of a cluster); returns how many. */
+export async function deleteKeys(redis: RedisClient, prefix: string): Promise<number> {
   let deleted = 0;
-  let cursor = "0";
-  do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", `${escapeGlob(prefix)}*`, "COUNT", 500);
-    cursor = next;
-    if (batch.length > 0) deleted += await redis.del(...batch);
-  } while (cursor !== "0");
+  const nodes = redis instanceof Cluster ? redis.nodes("master") : [redis];
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, batch] = await node.scan(cursor, "MATCH", `${escapeGlob(prefix)}*`, "COUNT", 500);
+      cursor = next;
+      // One key per DEL: keys of a prefix without a hash tag may live in different slots.
+      for (const key of batch) deleted += await node.del(key);
+    } while (cursor !== "0");
+  }
   return deleted;
 }
 

@@ -2,6 +2,7 @@
  * Environment fields both processes read. Each process's own `config.ts` builds its
  * zod schema from these so a variable means the same thing everywhere.
  */
+import { isRedisUrl } from "@cellport/shared";
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -27,16 +28,11 @@ export function optionalIntVar(min: number, max: number = Number.MAX_SAFE_INTEGE
     .optional();
 }
 
+/** One server (`redis://`, `rediss://`) or a Redis Cluster (`redis+cluster://h1:p1,h2:p2`); see shared/redis-url.ts. */
 const redisUrl = z
   .string()
   .trim()
-  .refine((value) => {
-    try {
-      return ["redis:", "rediss:"].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, "expected a redis:// or rediss:// URL")
+  .refine(isRedisUrl, "expected a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL")
   .optional();
 
 export const commonEnv = {
@@ -52,3 +48,14 @@ export const commonEnv = {
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   CELLPORT_SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
 };
+
+/** A yes/no env var: `true`/`false` (also `1`/`0`, `yes`/`no`, any case), with a default. */
+export function boolVar(defaultValue: boolean) {
+  return z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => ["true", "false", "1", "0", "yes", "no"].includes(v), "expected true or false")
+    .transform((v) => v === "true" || v === "1" || v === "yes")
+    .default(defaultValue);
+}

@@ -25,6 +25,7 @@ describe("worker loadConfig", () => {
       CELLPORT_LOCK_DURATION_MS: "5000",
       CELLPORT_STALLED_INTERVAL_MS: "2000",
       CELLPORT_SHUTDOWN_TIMEOUT_MS: "3000",
+      CELLPORT_WORKER_METRICS_PORT: "9500",
       LOG_LEVEL: "debug",
     });
     expect(config).toMatchObject({
@@ -34,6 +35,7 @@ describe("worker loadConfig", () => {
       CELLPORT_LOCK_DURATION_MS: 5_000,
       CELLPORT_STALLED_INTERVAL_MS: 2_000,
       CELLPORT_SHUTDOWN_TIMEOUT_MS: 3_000,
+      CELLPORT_WORKER_METRICS_PORT: 9_500,
       LOG_LEVEL: "debug",
     });
   });
@@ -64,5 +66,16 @@ describe("worker loadConfig", () => {
     }
     // A URL may carry a password: never echoed.
     expect(problems).not.toContain("http://nope");
+  });
+
+  it("reads the metrics port: a number, 0 (a free port) or off; unset leaves the default to the server", () => {
+    expect(loadConfig({}).CELLPORT_WORKER_METRICS_PORT).toBeUndefined();
+    expect(loadConfig({ CELLPORT_WORKER_METRICS_PORT: "0" }).CELLPORT_WORKER_METRICS_PORT).toBe(0);
+    expect(loadConfig({ CELLPORT_WORKER_METRICS_PORT: " off " }).CELLPORT_WORKER_METRICS_PORT).toBe("off");
+    for (const bad of ["65536", "-1", "no", "9464x"]) {
+      expect(() => loadConfig({ CELLPORT_WORKER_METRICS_PORT: bad }), bad).toThrow(
+        /CELLPORT_WORKER_METRICS_PORT.*expected a port number \(0-65535\) or off/,
+      );
+    }
   });
 });

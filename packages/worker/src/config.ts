@@ -15,6 +15,19 @@ const schema = z.object({
   CELLPORT_LOCK_DURATION_MS: intVar(30_000, 1_000, 3_600_000),
   /** How often this worker looks for jobs whose worker died. */
   CELLPORT_STALLED_INTERVAL_MS: intVar(30_000, 500, 3_600_000),
+  /**
+   * The metrics server's port: `off` disables it, `0` takes a free port; unset means
+   * 9464, or a free port when 9464 is taken (metrics-server.ts says why).
+   */
+  CELLPORT_WORKER_METRICS_PORT: z
+    .string()
+    .trim()
+    .refine(
+      (v) => v === "off" || (/^\d+$/.test(v) && Number(v) <= 65_535),
+      "expected a port number (0-65535) or off",
+    )
+    .transform((v) => (v === "off" ? ("off" as const) : Number(v)))
+    .optional(),
 });
 
 export type WorkerConfig = z.infer<typeof schema>;

@@ -14,6 +14,8 @@ import {
 } from "@cellport/runtime";
 import { createFsStore } from "@cellport/store";
 import { loadConfig, type WorkerConfig } from "./config.ts";
+import { createWorkerMetrics } from "./metrics.ts";
+import { startMetricsServer } from "./metrics-server.ts";
 import { createCellWorker } from "./worker.ts";
 
 function loadConfigOrExit(): WorkerConfig {
@@ -31,6 +33,19 @@ async function start(config: WorkerConfig, logger: Logger, shutdown: Shutdown): 
   const redis = await resolveRedis({ redisUrl: config.REDIS_URL, dataDir, logger });
   shutdown.add("embedded redis-server", () => redis.stop());
 
+  // Up before the worker and closed after it, so a scrape can watch the drain.
+  const metrics = createWorkerMetrics();
+  const metricsPort = config.CELLPORT_WORKER_METRICS_PORT;
+  const metricsServer =
+    metricsPort === "off"
+      ? null
+      : await startMetricsServer({
+          source: metrics.registry,
+          ...(metricsPort !== undefined ? { port: metricsPort } : {}),
+          logger,
+        });
+  if (metricsServer) shutdown.add("metrics server", () => metricsServer.close());
+
   const worker = await createCellWorker({
     redisUrl: redis.url,
     prefix: config.CELLPORT_QUEUE_PREFIX,
@@ -42,6 +57,7 @@ async function start(config: WorkerConfig, logger: Logger, shutdown: Shutdown): 
       : {}),
     lockDurationMs: config.CELLPORT_LOCK_DURATION_MS,
     stalledIntervalMs: config.CELLPORT_STALLED_INTERVAL_MS,
+    observer: metrics.observer,
   });
   // Leaves a second of the shutdown deadline for the steps after it (embedded Redis).
   shutdown.add("worker", () => worker.close(Math.max(500, config.CELLPORT_SHUTDOWN_TIMEOUT_MS - 1_000)));
@@ -54,6 +70,7 @@ async function start(config: WorkerConfig, logger: Logger, shutdown: Shutdown): 
       globalConcurrency: config.CELLPORT_GLOBAL_CONCURRENCY ?? null,
       dataDir,
       redis: redis.embedded ? "embedded" : "external",
+      metricsPort: metricsServer?.port ?? null,
     },
     "worker ready",
   );

@@ -24,8 +24,9 @@ import { PersoniumError } from "@cellport/shared";
 import type { CellStore } from "@cellport/store";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
 import { runExport } from "./export-pipeline.ts";
-import { classifyFailure, JobCancelledError } from "./failure.ts";
+import { classifyFailure, JobCancelledError, UNKNOWN_ERROR_BODY } from "./failure.ts";
 import { importRunner } from "./import-pipeline.ts";
+import { type AttemptEnd, type JobObserver, NO_JOB_OBSERVER } from "./job-observer.ts";
 import { exportComment, readZipTrailer } from "./zip-trailer.ts";
 
 export type CellJob = Job<CellJobData, CellJobResult>;
@@ -59,6 +60,8 @@ export interface ProcessorDeps {
   tempMaxAgeMs: number;
   runImport?: ImportRunner;
   progressIntervalMs?: number;
+  /** Told how attempts start and end (metrics); nothing by default. */
+  observer?: JobObserver;
 }
 
 /**
@@ -76,6 +79,7 @@ export function isRecordedFailure(error: unknown): boolean {
 
 export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
   const runImport = deps.runImport ?? importRunner;
+  const observer = deps.observer ?? NO_JOB_OBSERVER;
 
   return async function processCellJob(job, signal, token) {
     const data = job.data;
@@ -91,8 +95,12 @@ export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
     });
     const startedAt = Date.now();
     logger.info("job attempt started");
+    observer.attemptStarted(data.kind);
+    // What the observer hears if something throws outside the classified paths.
+    let end: Omit<AttemptEnd, "durationSeconds"> = { outcome: "failed", code: UNKNOWN_ERROR_BODY.code };
     const onProgress = async (percent: number) => {
       await job.updateProgress(percent);
+      observer.progressWritten(data.kind);
     };
 
     try {
@@ -122,13 +130,24 @@ export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
       await deps.recorder.recordHistory(data.cell, entry);
       if (data.kind === "import") await deps.recorder.clearImportFailure(data.cell);
       logger.info({ durationMs: entry.durationMs, ...result }, "job completed");
+      end = { outcome: "completed", bytes: await archiveBytes(data, result) };
       return result;
     } catch (error) {
-      throw await settleFailure(job, error, signal, token, startedAt, logger);
+      const settled = await settleFailure(job, error, signal, token, startedAt, logger);
+      end = settled.end;
+      throw settled.error;
     } finally {
       await sweep(data.cell, logger);
+      observer.attemptEnded(data.kind, { ...end, durationSeconds: (Date.now() - startedAt) / 1000 });
     }
   };
+
+  /** The zip written (export), or the archive read (import: its result does not carry the size). */
+  async function archiveBytes(data: CellJobData, result: CellJobResult): Promise<number> {
+    if (result.kind === "export") return result.size;
+    const archive = await deps.store.snapshots.stat(data.cell, `${data.name}.zip`).catch(() => null);
+    return archive?.size ?? 0;
+  }
 
   async function exportCell(
     job: CellJob,
@@ -181,7 +200,8 @@ export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
 
   /**
    * Records what the failure means for clients and returns the error to hand to
-   * BullMQ: UnrecoverableError for "do not retry", the original for "retry".
+   * BullMQ — UnrecoverableError for "do not retry", the original for "retry" — and
+   * how the attempt ended, for the observer.
    */
   async function settleFailure(
     job: CellJob,
@@ -190,7 +210,7 @@ export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
     token: string | undefined,
     startedAt: number,
     logger: Logger,
-  ): Promise<Error> {
+  ): Promise<{ error: Error; end: Omit<AttemptEnd, "durationSeconds"> }> {
     const failure = classifyFailure(error, signal);
     const original = error instanceof Error ? error : new Error(String(error));
     switch (failure.kind) {
@@ -202,30 +222,33 @@ export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
           await job.moveToWait(token).catch((e: unknown) => logger.debug({ err: e }, "moveToWait refused"));
         }
         logger.warn({ reason: failure.reason }, "job attempt abandoned; it will run again");
-        return new WaitingError();
+        return { error: new WaitingError(), end: { outcome: "abandoned" } };
       case "cancelled": {
         const entry = historyEntry(job.data, "cancelled", { attempts: job.attemptsMade + 1, startedAt });
         await deps.recorder
           .recordHistory(job.data.cell, entry)
           .catch((e: unknown) => logger.error({ err: e }, "could not record the cancellation"));
         logger.info("job cancelled");
-        return markRecorded(new UnrecoverableError("cancelled"));
+        return { error: markRecorded(new UnrecoverableError("cancelled")), end: { outcome: "cancelled" } };
       }
       case "permanent":
         logger.error({ err: original, code: failure.body.code }, "job failed permanently");
         await recordJobFailure(deps, job, failure.body, { startedAt, logger });
-        return markRecorded(new UnrecoverableError(original.message));
+        return {
+          error: markRecorded(new UnrecoverableError(original.message)),
+          end: { outcome: "failed", code: failure.body.code },
+        };
       case "retryable":
         if (!isFinalAttempt(job)) {
           logger.warn(
             { err: original, attemptsMade: job.attemptsMade + 1 },
             "job attempt failed; will retry",
           );
-          return original;
+          return { error: original, end: { outcome: "retrying", code: failure.body.code } };
         }
         logger.error({ err: original }, "job failed after its last attempt");
         await recordJobFailure(deps, job, failure.body, { startedAt, logger });
-        return markRecorded(original);
+        return { error: markRecorded(original), end: { outcome: "failed", code: failure.body.code } };
     }
   }
 

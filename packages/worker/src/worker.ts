@@ -9,6 +9,7 @@
  * another worker runs it again. The processor makes that rerun safe.
  */
 import {
+  assertPrefixFits,
   type CancelListener,
   createJobRecorder,
   createRedisClient,
@@ -20,8 +21,9 @@ import {
 import type { Logger } from "@cellport/runtime";
 import { type CellJobData, type CellJobResult, QUEUE_NAME } from "@cellport/shared";
 import type { CellStore } from "@cellport/store";
-import { Queue, Worker } from "bullmq";
+import { Queue, WaitingError, Worker } from "bullmq";
 import { AttemptAbandonedError, JobCancelledError, UNKNOWN_ERROR_BODY } from "./failure.ts";
+import type { JobObserver } from "./job-observer.ts";
 import {
   type CellJob,
   createCellJobProcessor,
@@ -53,6 +55,8 @@ export interface CellWorkerOptions {
   tempMaxAgeMs?: number;
   runImport?: ImportRunner;
   progressIntervalMs?: number;
+  /** Hears how attempts start and end (the process's metrics). */
+  observer?: JobObserver;
 }
 
 export interface CellWorker {
@@ -67,10 +71,17 @@ export interface CellWorker {
   close(deadlineMs?: number): Promise<void>;
 }
 
+interface RunningAttempt {
+  controller: AbortController;
+  /** Settles when the attempt's processor has returned or thrown. */
+  ended: Promise<void>;
+}
+
 const LOCK_RENEWAL_FAILURE = /could not renew lock for job (\S+)/;
 
 export async function createCellWorker(options: CellWorkerOptions): Promise<CellWorker> {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
+  assertPrefixFits(options.redisUrl, prefix);
   const concurrency = options.concurrency ?? 2;
   const lockDurationMs = options.lockDurationMs ?? 30_000;
   const { logger, store } = options;
@@ -84,12 +95,12 @@ export async function createCellWorker(options: CellWorkerOptions): Promise<Cell
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
   });
 
-  /** Abort controllers of the attempts running in this process, by job id (a job may briefly run twice). */
-  const running = new Map<string, Set<AbortController>>();
+  /** The attempts running in this process, by job id (a job may briefly run twice). */
+  const running = new Map<string, Set<RunningAttempt>>();
   function abortJob(jobId: string, reason: Error): boolean {
-    const controllers = running.get(jobId);
-    for (const controller of controllers ?? []) controller.abort(reason);
-    return (controllers?.size ?? 0) > 0;
+    const attempts = running.get(jobId);
+    for (const attempt of attempts ?? []) attempt.controller.abort(reason);
+    return (attempts?.size ?? 0) > 0;
   }
 
   const processor = createCellJobProcessor({
@@ -100,21 +111,45 @@ export async function createCellWorker(options: CellWorkerOptions): Promise<Cell
     tempMaxAgeMs: options.tempMaxAgeMs ?? lockDurationMs,
     ...(options.runImport ? { runImport: options.runImport } : {}),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   });
 
   const worker = new Worker<CellJobData, CellJobResult>(
     QUEUE_NAME,
     async (job: CellJob, token?: string) => {
       const id = job.id ?? "";
-      const controller = new AbortController();
+      const older = [...(running.get(id) ?? [])];
+      if (older.length > 0) {
+        // The job came back while an older attempt of it still runs here: it was
+        // delivered again (its lock lapsed, e.g. while Redis was away), so the older
+        // attempt has lost it. BullMQ renews locks by job id, and the older attempt's end
+        // would stop renewing this one's too — the job would stall and fail for good. So
+        // stop the older attempt, let it end, and hand this delivery back: the next one
+        // starts clean (and finds the snapshot if the older attempt had committed it).
+        for (const attempt of older) attempt.controller.abort(new AttemptAbandonedError("delivered again"));
+        await Promise.allSettled(older.map((attempt) => attempt.ended));
+        if (token) {
+          await job.moveToWait(token).catch((e: unknown) => logger.debug({ err: e }, "moveToWait refused"));
+        }
+        logger.warn({ jobId: id }, "job delivered again while an older attempt ran here; handed back");
+        throw new WaitingError();
+      }
+      let end = () => {};
+      const attempt: RunningAttempt = {
+        controller: new AbortController(),
+        ended: new Promise<void>((resolve) => {
+          end = resolve;
+        }),
+      };
       const set = running.get(id) ?? new Set();
-      set.add(controller);
+      set.add(attempt);
       running.set(id, set);
       try {
-        return await processor(job, controller.signal, token);
+        return await processor(job, attempt.controller.signal, token);
       } finally {
-        set.delete(controller);
+        set.delete(attempt);
         if (set.size === 0) running.delete(id);
+        end();
       }
     },
     {

@@ -13,6 +13,8 @@ export interface RequestScope {
   log: Logger;
   /** Unit base URL without a trailing slash, e.g. `http://localhost:8080`. */
   baseUrl: string;
+  /** Set once the router answered: the pattern of the route that did (a bounded metrics label). */
+  route?: string;
 }
 
 export type AppEnv = {

@@ -1,7 +1,10 @@
 import { PersoniumError } from "@cellport/shared";
 import { Hono, type MiddlewareHandler } from "hono";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { descriptionOf } from "./api-doc.ts";
 import { personiumErrorResponse } from "./errors.ts";
+import { bodyOf, jsonBody } from "./json-body.ts";
 import { defineResource } from "./resource.ts";
 
 function routerWithGuardLog() {
@@ -60,5 +63,90 @@ describe("defineResource", () => {
       message: { lang: "en", value: "Method not implemented." },
     });
     expect(guarded).toEqual(["REPORT"]);
+  });
+});
+
+describe("defineResource with described operations", () => {
+  const body = jsonBody({
+    schema: z.object({ Name: z.string() }),
+    fieldErrors: {
+      Name: { missing: ["PR400-CM-0001", ["Name"]], invalid: ["PR400-CM-0002", ["Name", "text"]] },
+    },
+    whenAbsent: "required",
+    whenNotObject: "reject",
+  });
+
+  function describedRouter() {
+    const order: string[] = [];
+    const step = (name: string): MiddlewareHandler =>
+      async function record(_c, next) {
+        order.push(name);
+        await next();
+      };
+    const router = new Hono();
+    defineResource(
+      router,
+      "/things",
+      {
+        GET: (c) => c.text("bare"),
+        POST: {
+          summary: "Create a thing",
+          body,
+          responses: { 201: "Created" },
+          handler: [step("lock"), (c) => c.json(bodyOf(c, body), 201)],
+        },
+      },
+      {
+        guard: [step("guard")],
+        notImplemented: ["REPORT"],
+        doc: { tag: "things", access: "none" },
+        maxJsonBytes: 64,
+      },
+    );
+    router.onError((error) =>
+      error instanceof PersoniumError
+        ? personiumErrorResponse(error)
+        : new Response("unexpected", { status: 500 }),
+    );
+    return { router, order };
+  }
+
+  it("validates the body after the method's middleware and before its handler", async () => {
+    const { router, order } = describedRouter();
+    const created = await router.request("/things", { method: "POST", body: '{"Name":"n","x":1}' });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toEqual({ Name: "n" });
+    expect(order).toEqual(["guard", "lock"]);
+
+    const missing = await router.request("/things", { method: "POST", body: "{}" });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { code: string }).code).toBe("PR400-CM-0001");
+    expect(order).toEqual(["guard", "lock", "guard", "lock"]);
+    expect(
+      (await router.request("/things", { method: "POST", body: `{"Name":"${"x".repeat(80)}"}` })).status,
+    ).toBe(413);
+  });
+
+  it("attaches the resource's description (declared, derived and undocumented methods) to its routes", () => {
+    const { router } = describedRouter();
+    const described = router.routes.map((r) => descriptionOf(r.handler)).filter((d) => d !== undefined);
+    expect(described).toHaveLength(1);
+    const [description] = described;
+    expect(description?.doc).toEqual({ tag: "things", access: "none" });
+    expect(Object.keys(description?.operations ?? {}).sort()).toEqual(["GET", "OPTIONS", "POST", "REPORT"]);
+    expect(description?.operations.GET).toBeUndefined();
+    expect(description?.operations.POST).toMatchObject({ summary: "Create a thing", body });
+    expect(description?.operations.OPTIONS?.responses[200]).toMatchObject({
+      headers: { Allow: "OPTIONS, GET, POST" },
+    });
+    expect(description?.operations.REPORT?.errors).toEqual(["PR501-MC-0001"]);
+  });
+
+  it("refuses, at definition, a body without a size limit", () => {
+    expect(() =>
+      defineResource(new Hono(), "/x", {
+        POST: { summary: "x", body, responses: {}, handler: (c) => c.body(null) },
+      }),
+    ).toThrow(/POST \/x declares a JSON body but its resource sets no maxJsonBytes/);
   });
 });

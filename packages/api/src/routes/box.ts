@@ -17,6 +17,7 @@ import { ifNoneMatchHits } from "../http/etag.ts";
 import { rangeDecision, rangeNotSatisfiable } from "../http/range.ts";
 import { defineResource } from "../http/resource.ts";
 import { encodeSegment, rawPathOf, resourceUrlOf } from "../http/urls.ts";
+import { fileGetDoc, filePutDoc, propfindDoc } from "../webdav/api-doc.ts";
 import { parseDepth } from "../webdav/depth.ts";
 import { type DavEntry, multistatusResponse, parsePropfindBody } from "../webdav/propfind.ts";
 import { type BoxPath, boxPathOf } from "../webdav/tree-path.ts";
@@ -146,13 +147,37 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
     router,
     "/__/*",
     {
-      GET: getFile,
-      PUT: [lock, putFile],
-      DELETE: [lock, deleteResource],
-      MKCOL: [lock, makeCollection],
-      PROPFIND: propfind,
+      GET: { ...fileGetDoc("Download a box file"), handler: getFile },
+      PUT: {
+        ...filePutDoc("Upload a box file", ["PR405-MC-0001", "PR409-DV-0001"]),
+        handler: [lock, putFile],
+      },
+      DELETE: {
+        summary: "Delete a box file or an empty collection",
+        headers: { "If-Match": "The current ETag or `*`" },
+        responses: { 204: "Deleted" },
+        errors: ["PR403-DV-0003", "PR404-DV-0001", "PR405-MC-0001", "PR409-CM-0002", "PR412-DV-0001"],
+        handler: [lock, deleteResource],
+      },
+      MKCOL: {
+        summary: "Create a collection",
+        responses: { 201: "Created" },
+        errors: ["PR405-DV-0001", "PR409-CM-0002", "PR409-DV-0001"],
+        handler: [lock, makeCollection],
+      },
+      PROPFIND: { ...propfindDoc("List a box collection or describe a file"), handler: propfind },
     },
-    { guard: [requireCellRoot(deps)] },
+    {
+      guard: [requireCellRoot(deps)],
+      doc: {
+        tag: "box",
+        access: "cell-root",
+        params: {
+          cell: "Cell name",
+          path: "Path inside the main box (may contain `/`; empty for the box root)",
+        },
+      },
+    },
   );
   return router;
 }

@@ -11,39 +11,76 @@
 import {
   type CellJobData,
   defaultExportName,
+  type ExportStatusBody,
   exportStatus,
-  isValidSnapshotName,
+  type JobHistoryEntry,
   LOCK_LABEL,
   PersoniumError,
   SNAPSHOT_NAME_RULE_TEXT,
 } from "@cellport/shared";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
+import { z } from "zod";
 import { requireCellRoot } from "../auth/middleware.ts";
 import { cellWriteLock } from "../cell/lock.ts";
 import type { AppDeps } from "../deps.ts";
-import { isJsonObject, readJsonBody } from "../http/body.ts";
+import { named, PersoniumErrorSchema } from "../http/api-doc.ts";
 import type { AppEnv } from "../http/env.ts";
+import { bodyOf, jsonBody } from "../http/json-body.ts";
 import { defineResource } from "../http/resource.ts";
+import { progressSchema, snapshotNameSchema, startedAtSchema } from "../http/schemas.ts";
 
 export const EXPORT_PATH = "/__export";
 export const EXPORT_HISTORY_PATH = "/__export/history";
 
 /**
- * The snapshot `Name` of a POST body: absent, `{}` or `"Name": null` → the default
- * name at acceptance; a JSON body that is not an object is as unreadable as
- * non-JSON (Personium casts it to an object and fails).
+ * POST `__export`: absent, `{}` or `"Name": null` → the default name at acceptance
+ * (`{cell}_yyyyMMdd_HHmmss`, UTC); other keys are ignored. A JSON body that is not an
+ * object is as unreadable as non-JSON (Personium casts it to an object and fails).
  */
-async function exportNameOf(c: Context<AppEnv>, deps: AppDeps, acceptedAt: Date): Promise<string> {
-  const body = await readJsonBody(c.req.raw, deps.config.maxJsonBytes);
-  if (!body.present) return defaultExportName(c.get("cell"), acceptedAt);
-  if (!isJsonObject(body.value)) throw new PersoniumError("PR400-CM-0004", [JSON.stringify(body.value)]);
-  const name = body.value.Name;
-  if (name === undefined || name === null) return defaultExportName(c.get("cell"), acceptedAt);
-  if (typeof name !== "string" || !isValidSnapshotName(name)) {
-    throw new PersoniumError("PR400-CM-0002", ["Name", SNAPSHOT_NAME_RULE_TEXT]);
-  }
-  return name;
-}
+export const exportBody = jsonBody({
+  schema: named("ExportRequest", z.object({ Name: snapshotNameSchema.nullish() })),
+  fieldErrors: { Name: { invalid: ["PR400-CM-0002", ["Name", SNAPSHOT_NAME_RULE_TEXT]] } },
+  whenAbsent: "empty-object",
+  whenNotObject: "reject",
+  description: "Optional; any Content-Type (clients send `text/plain;charset=UTF-8`)",
+});
+
+/** The seed's status document: exactly these keys (spec §3.2). */
+const ExportStatusSchema: z.ZodType<ExportStatusBody> = named(
+  "ExportStatus",
+  z.discriminatedUnion("status", [
+    z.object({ status: z.literal("ready") }),
+    z.object({
+      status: z.literal("exportation in progress"),
+      started_at: startedAtSchema,
+      progress: progressSchema,
+      exportation_name: z.string(),
+    }),
+  ]),
+);
+
+const HistoryEntrySchema: z.ZodType<JobHistoryEntry> = named(
+  "JobHistoryEntry",
+  z.object({
+    kind: z.enum(["export", "import"]),
+    name: z.string(),
+    outcome: z.enum(["completed", "failed", "cancelled"]),
+    acceptedAt: z.string(),
+    finishedAt: z.string(),
+    durationMs: z.number(),
+    requestKey: z.string(),
+    attempts: z.number().int(),
+    size: z.number().int().optional().meta({ description: "Bytes of the zip (completed exports)" }),
+    sha256: z.string().optional(),
+    error: PersoniumErrorSchema.optional(),
+  }),
+);
+
+const resourceDoc = {
+  tag: "export",
+  access: "cell-root",
+  params: { cell: "Cell name" },
+} as const;
 
 export function createExportRoutes(deps: AppDeps): Hono<AppEnv> {
   const router = new Hono<AppEnv>();
@@ -53,58 +90,91 @@ export function createExportRoutes(deps: AppDeps): Hono<AppEnv> {
     router,
     EXPORT_PATH,
     {
-      GET: async function getExportStatus(c) {
-        return c.json(exportStatus(await deps.jobs.current(c.get("cell"))));
-      },
-      POST: [
-        cellWriteLock(deps),
-        async function startExport(c) {
-          const cell = c.get("cell");
-          const acceptedAt = new Date();
-          const name = await exportNameOf(c, deps, acceptedAt);
-          if (await deps.store.snapshots.stat(cell, `${name}.zip`)) {
-            throw new PersoniumError("PR409-DV-0002", [`${name}.zip`]);
-          }
-          const data: CellJobData = {
-            kind: "export",
-            cell,
-            name,
-            acceptedAt: acceptedAt.toISOString(),
-            requestKey: c.get("requestKey"),
-            unitUrl: `${c.get("baseUrl")}/`,
-          };
-          // The lock check above is advisory; this atomic enqueue is what admits exactly one export.
-          const result = await deps.jobs.enqueue(data);
-          if (!result.accepted) {
-            throw new PersoniumError("PR409-CM-0002", [LOCK_LABEL[result.holder?.data.kind ?? "export"]]);
-          }
-          c.get("log").info({ cell, name, jobId: result.jobId }, "export accepted");
-          return c.body(null, 202, { Location: `${c.get("cellUrl")}__export` });
+      GET: {
+        summary: "Export status",
+        description: "`ready` whenever no export is queued or running, after success and failure alike.",
+        responses: { 200: { description: "The status document", json: ExportStatusSchema } },
+        errors: ["PR503-SV-0001"],
+        handler: async function getExportStatus(c) {
+          return c.json(exportStatus(await deps.jobs.current(c.get("cell"))));
         },
-      ],
+      },
+      POST: {
+        summary: "Start an export",
+        description:
+          "Enqueues the cell's export (durably, before answering); the status already reads " +
+          "`exportation in progress` when the 202 arrives. Of simultaneous POSTs for one cell exactly one " +
+          "is accepted. The snapshot appears as `__snapshot/{Name}.zip` once complete, or `{Name}.error`.",
+        body: exportBody,
+        responses: {
+          202: { description: "Accepted; empty body", headers: { Location: "`{CellURL}__export`" } },
+        },
+        errors: ["PR409-CM-0002", "PR409-DV-0002", "PR503-SV-0001"],
+        handler: [
+          cellWriteLock(deps),
+          async function startExport(c) {
+            const cell = c.get("cell");
+            const acceptedAt = new Date();
+            const name = bodyOf(c, exportBody).Name ?? defaultExportName(cell, acceptedAt);
+            if (await deps.store.snapshots.stat(cell, `${name}.zip`)) {
+              throw new PersoniumError("PR409-DV-0002", [`${name}.zip`]);
+            }
+            const data: CellJobData = {
+              kind: "export",
+              cell,
+              name,
+              acceptedAt: acceptedAt.toISOString(),
+              requestKey: c.get("requestKey"),
+              unitUrl: `${c.get("baseUrl")}/`,
+            };
+            // The lock check above is advisory; this atomic enqueue is what admits exactly one export.
+            const result = await deps.jobs.enqueue(data);
+            if (!result.accepted) {
+              throw new PersoniumError("PR409-CM-0002", [LOCK_LABEL[result.holder?.data.kind ?? "export"]]);
+            }
+            c.get("log").info({ cell, name, jobId: result.jobId }, "export accepted");
+            return c.body(null, 202, { Location: `${c.get("cellUrl")}__export` });
+          },
+        ],
+      },
       // Not a write: it has to work while the cell is locked by the very export it cancels.
-      DELETE: async function cancelExport(c) {
-        const cell = c.get("cell");
-        if (!(await deps.jobs.cancel(cell, "export"))) {
-          throw new PersoniumError("PR404-DV-0001", [`${c.get("cellUrl")}__export`]);
-        }
-        c.get("log").info({ cell }, "export cancelled");
-        return c.body(null, 204);
+      DELETE: {
+        summary: "Cancel the cell's export (cellport extension)",
+        description:
+          "Cancels a queued or running export; no snapshot is published. Works while the cell is locked.",
+        responses: { 204: "Cancelled" },
+        errors: ["PR404-DV-0001", "PR503-SV-0001"],
+        handler: async function cancelExport(c) {
+          const cell = c.get("cell");
+          if (!(await deps.jobs.cancel(cell, "export"))) {
+            throw new PersoniumError("PR404-DV-0001", [`${c.get("cellUrl")}__export`]);
+          }
+          c.get("log").info({ cell }, "export cancelled");
+          return c.body(null, 204);
+        },
       },
     },
-    { guard },
+    { guard, doc: resourceDoc, maxJsonBytes: deps.config.maxJsonBytes },
   );
 
   defineResource(
     router,
     EXPORT_HISTORY_PATH,
     {
-      GET: async function getExportHistory(c) {
-        const entries = await deps.jobs.history(c.get("cell"));
-        return c.json({ exports: entries.filter((entry) => entry.kind === "export") });
+      GET: {
+        summary: "Export history (cellport extension)",
+        description: "The cell's finished exports, newest first: outcome, error, size, checksum, duration.",
+        responses: {
+          200: { description: "The history", json: z.object({ exports: z.array(HistoryEntrySchema) }) },
+        },
+        errors: ["PR503-SV-0001"],
+        handler: async function getExportHistory(c) {
+          const entries = await deps.jobs.history(c.get("cell"));
+          return c.json({ exports: entries.filter((entry) => entry.kind === "export") });
+        },
       },
     },
-    { guard },
+    { guard, doc: resourceDoc },
   );
 
   return router;

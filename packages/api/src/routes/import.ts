@@ -11,20 +11,23 @@
  */
 import {
   type CellJobData,
+  type ImportStatusBody,
   importStatus,
-  isValidSnapshotName,
   LOCK_LABEL,
   PersoniumError,
   SNAPSHOT_NAME_RULE_TEXT,
 } from "@cellport/shared";
 import { type SnapshotLimits, snapshotAreaSource, validateSnapshot } from "@cellport/snapshot";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
+import { z } from "zod";
 import { requireCellRoot } from "../auth/middleware.ts";
 import { cellWriteLock } from "../cell/lock.ts";
 import type { AppDeps } from "../deps.ts";
-import { isJsonObject, readJsonBody } from "../http/body.ts";
+import { named, PersoniumErrorSchema } from "../http/api-doc.ts";
 import type { AppEnv } from "../http/env.ts";
+import { bodyOf, jsonBody } from "../http/json-body.ts";
 import { defineResource } from "../http/resource.ts";
+import { progressSchema, snapshotNameSchema, startedAtSchema } from "../http/schemas.ts";
 
 export const IMPORT_PATH = "/__import";
 
@@ -33,19 +36,36 @@ export interface ImportRouteOptions {
   snapshotLimits?: Partial<SnapshotLimits>;
 }
 
-/** The `Name` of a POST body; unlike export's, it is required (spec §4.1). */
-async function importNameOf(c: Context<AppEnv>, deps: AppDeps): Promise<string> {
-  const body = await readJsonBody(c.req.raw, deps.config.maxJsonBytes);
-  // Personium parses the empty body as JSON too, and quotes it: "JSON parse error. []."
-  if (!body.present) throw new PersoniumError("PR400-CM-0004", [""]);
-  if (!isJsonObject(body.value)) throw new PersoniumError("PR400-CM-0004", [JSON.stringify(body.value)]);
-  const name = body.value.Name;
-  if (name === undefined || name === null) throw new PersoniumError("PR400-CM-0001", ["Name"]);
-  if (typeof name !== "string" || !isValidSnapshotName(name)) {
-    throw new PersoniumError("PR400-CM-0002", ["Name", SNAPSHOT_NAME_RULE_TEXT]);
-  }
-  return name;
-}
+/** POST `__import`: unlike export's, the body and its `Name` are required (spec §4.1). */
+export const importBody = jsonBody({
+  schema: named("ImportRequest", z.object({ Name: snapshotNameSchema })),
+  fieldErrors: {
+    Name: {
+      missing: ["PR400-CM-0001", ["Name"]],
+      invalid: ["PR400-CM-0002", ["Name", SNAPSHOT_NAME_RULE_TEXT]],
+    },
+  },
+  whenAbsent: "required",
+  whenNotObject: "reject",
+  description: "Any Content-Type (clients send `text/plain;charset=UTF-8`)",
+});
+
+const inProgress = { started_at: startedAtSchema, progress: progressSchema, importation_name: z.string() };
+
+const ImportStatusSchema: z.ZodType<ImportStatusBody> = named(
+  "ImportStatus",
+  z.discriminatedUnion("status", [
+    z.object({ status: z.literal("ready") }),
+    z.object({ status: z.literal("importation in progress"), ...inProgress }),
+    z.object({
+      status: z.literal("import failed"),
+      ...inProgress,
+      message: PersoniumErrorSchema.meta({
+        description: "Why it failed; shown until the next import starts",
+      }),
+    }),
+  ]),
+);
 
 export function createImportRoutes(deps: AppDeps, options: ImportRouteOptions = {}): Hono<AppEnv> {
   const router = new Hono<AppEnv>();
@@ -54,44 +74,77 @@ export function createImportRoutes(deps: AppDeps, options: ImportRouteOptions = 
     router,
     IMPORT_PATH,
     {
-      GET: async function getImportStatus(c) {
-        const cell = c.get("cell");
-        const [current, lastFailure] = await Promise.all([
-          deps.jobs.current(cell),
-          deps.jobs.lastImportFailure(cell),
-        ]);
-        return c.json(importStatus(current, lastFailure));
-      },
-      POST: [
-        cellWriteLock(deps),
-        async function startImport(c) {
+      GET: {
+        summary: "Import status",
+        description: "In progress, else the last failure (until the next import starts), else `ready`.",
+        responses: { 200: { description: "The status document", json: ImportStatusSchema } },
+        errors: ["PR503-SV-0001"],
+        handler: async function getImportStatus(c) {
           const cell = c.get("cell");
-          const name = await importNameOf(c, deps);
-          const fileName = `${name}.zip`;
-          const source = await snapshotAreaSource(deps.store.snapshots, cell, fileName);
-          if (!source) throw new PersoniumError("PR404-DV-0001", [fileName]);
-          await validateSnapshot(source, options.snapshotLimits ? { limits: options.snapshotLimits } : {});
-          const acceptedAt = new Date();
-
-          const data: CellJobData = {
-            kind: "import",
-            cell,
-            name,
-            acceptedAt: acceptedAt.toISOString(),
-            requestKey: c.get("requestKey"),
-            unitUrl: `${c.get("baseUrl")}/`,
-          };
-          // The lock check above is advisory; this atomic enqueue is what admits exactly one job.
-          const result = await deps.jobs.enqueue(data);
-          if (!result.accepted) {
-            throw new PersoniumError("PR409-CM-0002", [LOCK_LABEL[result.holder?.data.kind ?? "import"]]);
-          }
-          c.get("log").info({ cell, name, jobId: result.jobId }, "import accepted");
-          return c.body(null, 202, { Location: `${c.get("cellUrl")}${IMPORT_PATH.slice(1)}` });
+          const [current, lastFailure] = await Promise.all([
+            deps.jobs.current(cell),
+            deps.jobs.lastImportFailure(cell),
+          ]);
+          return c.json(importStatus(current, lastFailure));
         },
-      ],
+      },
+      POST: {
+        summary: "Start an import",
+        description:
+          "Imports `__snapshot/{Name}.zip` into the cell. The archive is validated before the 202; the import " +
+          "is staged and swapped in atomically, so a failed import leaves the cell as it was.",
+        body: importBody,
+        responses: {
+          202: { description: "Accepted; empty body", headers: { Location: "`{CellURL}__import`" } },
+        },
+        errors: [
+          "PR400-MC-0001",
+          "PR400-MC-0003",
+          "PR400-MC-0004",
+          "PR400-MC-9001",
+          "PR400-MC-9002",
+          "PR400-MC-9003",
+          "PR400-MC-9004",
+          "PR400-MC-9005",
+          "PR404-DV-0001",
+          "PR409-CM-0002",
+          "PR503-SV-0001",
+        ],
+        handler: [
+          cellWriteLock(deps),
+          async function startImport(c) {
+            const cell = c.get("cell");
+            const { Name: name } = bodyOf(c, importBody);
+            const fileName = `${name}.zip`;
+            const source = await snapshotAreaSource(deps.store.snapshots, cell, fileName);
+            if (!source) throw new PersoniumError("PR404-DV-0001", [fileName]);
+            await validateSnapshot(source, options.snapshotLimits ? { limits: options.snapshotLimits } : {});
+            const acceptedAt = new Date();
+
+            const data: CellJobData = {
+              kind: "import",
+              cell,
+              name,
+              acceptedAt: acceptedAt.toISOString(),
+              requestKey: c.get("requestKey"),
+              unitUrl: `${c.get("baseUrl")}/`,
+            };
+            // The lock check above is advisory; this atomic enqueue is what admits exactly one job.
+            const result = await deps.jobs.enqueue(data);
+            if (!result.accepted) {
+              throw new PersoniumError("PR409-CM-0002", [LOCK_LABEL[result.holder?.data.kind ?? "import"]]);
+            }
+            c.get("log").info({ cell, name, jobId: result.jobId }, "import accepted");
+            return c.body(null, 202, { Location: `${c.get("cellUrl")}${IMPORT_PATH.slice(1)}` });
+          },
+        ],
+      },
     },
-    { guard: [requireCellRoot(deps)] },
+    {
+      guard: [requireCellRoot(deps)],
+      doc: { tag: "import", access: "cell-root", params: { cell: "Cell name" } },
+      maxJsonBytes: deps.config.maxJsonBytes,
+    },
   );
 
   return router;

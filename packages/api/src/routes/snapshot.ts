@@ -18,12 +18,14 @@ import { type Context, Hono } from "hono";
 import { requireCellRoot } from "../auth/middleware.ts";
 import { cellWriteLock } from "../cell/lock.ts";
 import type { AppDeps } from "../deps.ts";
+import { describeRoute } from "../http/api-doc.ts";
 import { assertDeclaredLengthWithin, bodyAsNodeStream, readBodyText } from "../http/body.ts";
 import type { AppEnv } from "../http/env.ts";
 import { ifNoneMatchHits } from "../http/etag.ts";
 import { rangeDecision, rangeNotSatisfiable } from "../http/range.ts";
 import { defineResource } from "../http/resource.ts";
 import { encodeSegment, rawPathOf } from "../http/urls.ts";
+import { fileGetDoc, filePutDoc, propfindDoc } from "../webdav/api-doc.ts";
 import { parseDepth } from "../webdav/depth.ts";
 import { type DavEntry, multistatusResponse, parsePropfindBody } from "../webdav/propfind.ts";
 import { decodeSegment } from "../webdav/tree-path.ts";
@@ -162,25 +164,48 @@ export function createSnapshotRoutes(deps: AppDeps): Hono<AppEnv> {
     return new Response(null, { status: 204 });
   }
 
+  const areaDoc = { tag: "snapshot", access: "cell-root", params: { cell: "Cell name" } } as const;
+  const fileDoc = { ...areaDoc, params: { ...areaDoc.params, path: "`FileName`: one path segment" } };
   // The area, with and without a trailing slash; registered before `/*`, which matches them too.
   for (const path of [`/${SNAPSHOT_DIR}`, `/${SNAPSHOT_DIR}/`]) {
-    defineResource(router, path, { PROPFIND: propfindArea }, { guard });
+    defineResource(
+      router,
+      path,
+      { PROPFIND: { ...propfindDoc("List the snapshot files (Depth 1)"), handler: propfindArea } },
+      { guard, doc: areaDoc },
+    );
   }
   // Declared outside the resource so that `Allow` stays the spec's list; like a 405 it
   // says nothing about the cell, so it needs no auth.
-  router.on("REPORT", `/${SNAPSHOT_DIR}/*`, function reportNotImplemented() {
-    throw new PersoniumError("PR501-MC-0001");
-  });
+  router.on(
+    "REPORT",
+    `/${SNAPSHOT_DIR}/*`,
+    describeRoute(
+      {
+        operations: { REPORT: { summary: "Not implemented", responses: {}, errors: ["PR501-MC-0001"] } },
+        doc: { ...fileDoc, access: "none" },
+      },
+      function reportNotImplemented() {
+        throw new PersoniumError("PR501-MC-0001");
+      },
+    ),
+  );
   defineResource(
     router,
     `/${SNAPSHOT_DIR}/*`,
     {
-      GET: getFile,
-      PUT: [lock, putFile],
-      DELETE: [lock, deleteFile],
-      PROPFIND: propfindFile,
+      GET: { ...fileGetDoc("Download a snapshot file"), handler: getFile },
+      PUT: { ...filePutDoc("Upload a snapshot file", ["PR400-DV-9001"]), handler: [lock, putFile] },
+      DELETE: {
+        summary: "Delete a snapshot file",
+        headers: { "If-Match": "The current ETag or `*`" },
+        responses: { 204: "Deleted" },
+        errors: ["PR400-DV-9001", "PR404-DV-0001", "PR409-CM-0002", "PR412-DV-0001"],
+        handler: [lock, deleteFile],
+      },
+      PROPFIND: { ...propfindDoc("Describe a snapshot file"), handler: propfindFile },
     },
-    { guard },
+    { guard, doc: fileDoc },
   );
   return router;
 }

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { createJobBackend } from "@cellport/queue";
+import { createJobBackend, createQueueDashboardSource } from "@cellport/queue";
 import type { CellJobData } from "@cellport/shared";
 import { createFsStore } from "@cellport/store";
 import { Redis } from "ioredis";
@@ -44,6 +44,8 @@ export interface TestAppOptions {
   readiness?: ReadinessCheck[];
   /** Replace parts of the deps (e.g. a failing store) after the real ones are built. */
   override?: (deps: AppDeps) => AppDeps;
+  /** Mount the queue dashboard on the app's own queue prefix. */
+  queueDashboard?: { readOnly: boolean };
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -54,6 +56,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logLines: string[] = [];
   const logger = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
   const store = createFsStore({ dataDir, durable: false });
+  const queueDashboard = options.queueDashboard
+    ? createQueueDashboardSource({
+        redisUrl: TEST_REDIS_URL,
+        prefix,
+        readOnly: options.queueDashboard.readOnly,
+      })
+    : undefined;
   const base: AppDeps = {
     store,
     jobs,
@@ -68,6 +77,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       ...options.config,
     },
     readiness: options.readiness ?? [],
+    ...(queueDashboard ? { queueDashboard } : {}),
   };
   const deps = options.override ? options.override(base) : base;
   const app = createApp(deps);
@@ -108,6 +118,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     filesUnderRoot: () => walk(root),
     async close() {
+      await queueDashboard?.close();
       await jobs.close();
       const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
       try {
