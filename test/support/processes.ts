@@ -1,172 +1,35 @@
 /**
- * Starts the real api and worker processes (through tsx, as `npm run start:*` does)
- * against the real Redis, each test file with its own key prefix and temp data dir,
- * and stops them again, asserting a clean exit. Tests talk to them over HTTP only.
+ * The e2e harness: the process helpers live in `@cellport/cli/stack` (the CLI's
+ * `bench` starts the same processes); this file binds them to the test environment
+ * (`CELLPORT_TEST_REDIS_URL`, `CELLPORT_TEST_VERBOSE`) so tests keep one import.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort } from "@cellport/runtime";
-import { Redis } from "ioredis";
+import {
+  type ApiProc,
+  cleanupContext,
+  createStackContext,
+  Proc,
+  repoRoot,
+  type SpawnOptions,
+  type StackContext,
+  spawnProcess as spawnStackProcess,
+  startApi,
+  startWorker,
+} from "@cellport/cli/stack";
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const tsx = join(repoRoot, "node_modules", ".bin", "tsx");
+export { type ApiProc, cleanupContext, Proc, repoRoot, type StackContext, startApi, startWorker };
+
 export const REDIS_URL = process.env.CELLPORT_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const verbose = Boolean(process.env.CELLPORT_TEST_VERBOSE);
 
-/** A running child process whose output lines are kept for assertions. */
-export class Proc {
-  readonly lines: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private waiters: Array<() => void> = [];
-
-  constructor(
-    readonly name: string,
-    readonly child: ChildProcess,
-  ) {
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) this.lines.push(line);
-      for (const wake of this.waiters.splice(0)) wake();
-      if (process.env.CELLPORT_TEST_VERBOSE) process.stderr.write(`[${name}] ${chunk}`);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    this.exited = new Promise((done) => child.once("exit", (code, signal) => done({ code, signal })));
-    void this.exited.then(() => {
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Waits (bounded) for an output line matching `pattern`. */
-  async waitForLine(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.find((l) => pattern.test(l));
-      if (found) return found;
-      if (!this.running) throw new Error(`${this.name} exited before printing ${pattern}:\n${this.tail()}`);
-      const left = until - Date.now();
-      if (left <= 0)
-        throw new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
-      await new Promise<void>((wake) => {
-        const timer = setTimeout(wake, Math.min(left, 250));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          wake();
-        });
-      });
-    }
-  }
-
-  tail(n = 30): string {
-    return this.lines.slice(-n).join("\n");
-  }
-
-  /** Sends `signal` and resolves with the exit status (SIGKILL after `timeoutMs`). */
-  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 20_000) {
-    if (this.running) this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
-    const status = await this.exited;
-    clearTimeout(timer);
-    return status;
-  }
+export function createContext(): Promise<StackContext> {
+  return createStackContext({ redisUrl: REDIS_URL, label: "e2e", echo: verbose });
 }
 
-export interface StackContext {
-  dataDir: string;
-  prefix: string;
-  masterToken: string;
-  tokenSecret: string;
-  redisUrl: string;
-}
-
-export async function createContext(): Promise<StackContext> {
-  return {
-    dataDir: await mkdtemp(join(tmpdir(), "cellport-e2e-")),
-    prefix: `{e2e-${randomBytes(4).toString("hex")}}`,
-    masterToken: `master-${randomBytes(12).toString("hex")}`,
-    tokenSecret: randomBytes(32).toString("hex"),
-    redisUrl: REDIS_URL,
-  };
-}
-
-function baseEnv(ctx: StackContext, extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    REDIS_URL: ctx.redisUrl,
-    CELLPORT_DATA_DIR: ctx.dataDir,
-    CELLPORT_QUEUE_PREFIX: ctx.prefix,
-    CELLPORT_MASTER_TOKEN: ctx.masterToken,
-    CELLPORT_TOKEN_SECRET: ctx.tokenSecret,
-    LOG_LEVEL: "info",
-    ...extra,
-  };
-}
-
-export function spawnProcess(name: string, entry: string, env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(tsx, [join(repoRoot, entry)], {
-    cwd: repoRoot,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  return new Proc(name, child);
-}
-
-export interface ApiProc extends Proc {
-  baseUrl: string;
-}
-
-export async function startApi(ctx: StackContext, extra: Record<string, string> = {}): Promise<ApiProc> {
-  const port = await freePort();
-  const proc = spawnProcess(
-    "api",
-    "packages/api/src/main.ts",
-    baseEnv(ctx, { PORT: String(port), HOST: "127.0.0.1", ...extra }),
-  );
-  const baseUrl = `http://127.0.0.1:${port}/`;
-  await waitForReady(proc, `${baseUrl}readyz`);
-  return Object.assign(proc, { baseUrl });
-}
-
-export async function startWorker(ctx: StackContext, extra: Record<string, string> = {}): Promise<Proc> {
-  const proc = spawnProcess("worker", "packages/worker/src/main.ts", baseEnv(ctx, extra));
-  await proc.waitForLine(/worker ready/);
-  return proc;
-}
-
-async function waitForReady(proc: Proc, url: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (!proc.running) throw new Error(`${proc.name} exited during start-up:\n${proc.tail()}`);
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms:\n${proc.tail()}`);
-}
-
-/** Removes the test file's Redis keys and data dir. */
-export async function cleanupContext(ctx: StackContext): Promise<void> {
-  const redis = new Redis(ctx.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${ctx.prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-  await rm(ctx.dataDir, { recursive: true, force: true });
+export function spawnProcess(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  options: SpawnOptions = {},
+): Proc {
+  return spawnStackProcess(name, entry, env, { echo: verbose, ...options });
 }

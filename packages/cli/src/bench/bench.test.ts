@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { metricValue } from "../prometheus.ts";
+import { parseProcStatus } from "./proc-status.ts";
+import { renderExportBench, renderFlowBench, renderStatusBench } from "./render.ts";
+
+describe("parseProcStatus", () => {
+  it("reads VmHWM and VmRSS in bytes", () => {
+    const text = "Name:\tnode\nVmPeak:\t 1000 kB\nVmHWM:\t  180224 kB\nVmRSS:\t  150000 kB\n";
+    expect(parseProcStatus(text)).toEqual({ vmHwmBytes: 180224 * 1024, vmRssBytes: 150000 * 1024 });
+    expect(parseProcStatus("")).toEqual({ vmHwmBytes: null, vmRssBytes: null });
+  });
+});
+
+describe("benchmark tables", () => {
+  it("puts the export beside zip and tar, with ratios", () => {
+    const run = {
+      cellportMs: 16_000,
+      workerMs: 15_500,
+      snapshotBytes: 140 * 1024 ** 2,
+      zipMs: 14_000,
+      zipBytes: 140 * 1024 ** 2,
+      tarMs: 200,
+      tarBytes: 207 * 1024 ** 2,
+      peakRssBytes: 177 * 1024 ** 2,
+      loopDelayP99Ms: 22.3,
+      loopDelayMaxMs: 116,
+    };
+    const text = renderExportBench({
+      profile: { boxes: 5, entitiesPerType: 500, files: 2000, bytes: 200 * 1024 ** 2, textRatio: 0.5 },
+      runs: [run],
+      median: run,
+      cpus: 2,
+    });
+    expect(text).toContain("2000 files, 200.0 MiB (50% text)");
+    expect(text).toMatch(/cellport export \(POST → ready\)\s+16\.00 s\s+140\.0 MiB\s+1\.14×\s+1\.00×/);
+    expect(text).toMatch(/zip -r -q -6 \(Info-ZIP\)\s+14\.00 s/);
+    expect(text).toContain("worker peak RSS (VmHWM, during the export): 177.0 MiB");
+    expect(text).toContain("p99 22.3 ms");
+  });
+
+  it("states the status ratio against its targets", () => {
+    const figures = (rps: number, p99: number) => ({
+      requestsPerSecond: rps,
+      latencyMs: { p50: 5, p99, max: 50 },
+      total: rps * 10,
+      non2xx: 0,
+      errors: 0,
+    });
+    const text = renderStatusBench({
+      connections: 50,
+      durationSeconds: 10,
+      api: figures(7_000, 18),
+      baseline: figures(10_000, 9),
+      ratio: 0.7,
+      backgroundExports: 4,
+      targets: { ratio: 0.6, p99Ms: 20 },
+      cpus: 2,
+    });
+    expect(text).toContain(
+      "ratio: 70% of baseline (target ≥ 60%: met); api p99 18.0 ms (target ≤ 20 ms: met)",
+    );
+    expect(text).toMatch(/cellport api\s+7,000/);
+  });
+
+  it("shows worker scaling and the drain", () => {
+    const summary = { count: 10, min: 1, max: 9, mean: 5, p50: 5, p95: 9, p99: 9 };
+    const text = renderFlowBench({
+      rounds: [
+        { workers: 1, exports: 10, ms: 1000, perSecond: 10, timeToReadyMs: summary, notCompleted: 0 },
+        { workers: 2, exports: 10, ms: 500, perSecond: 20, timeToReadyMs: summary, notCompleted: 0 },
+      ],
+      drain: { exports: 1000, workers: 2, ms: 40_000, perSecond: 25, completed: 1000, lost: 0 },
+      cpus: 2,
+    });
+    expect(text).toContain("scaling: 2 workers: 2.00× of 1 worker");
+    expect(text).toContain(
+      "drain: 1000 exports queued at once, 2 worker process(es): 40.00 s (25.0/s), 1000 completed, 0 lost",
+    );
+  });
+});
+
+describe("metricValue", () => {
+  const text = [
+    "# HELP nodejs_eventloop_lag_p99_seconds The 99th percentile of the recorded event loop delays.",
+    "# TYPE nodejs_eventloop_lag_p99_seconds gauge",
+    "nodejs_eventloop_lag_p99_seconds 0.0138",
+    'cellport_queue_jobs{state="waiting"} 12',
+    'cellport_queue_jobs{state="active"} 2',
+    "nodejs_eventloop_lag_p99_seconds_extra 9",
+  ].join("\n");
+
+  it("reads a plain sample and a labelled one", () => {
+    expect(metricValue(text, "nodejs_eventloop_lag_p99_seconds")).toBe(0.0138);
+    expect(metricValue(text, "cellport_queue_jobs", { state: "active" })).toBe(2);
+    expect(metricValue(text, "cellport_queue_jobs", { state: "delayed" })).toBeNull();
+    expect(metricValue(text, "missing")).toBeNull();
+  });
+});

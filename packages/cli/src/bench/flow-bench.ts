@@ -1,0 +1,167 @@
+/**
+ * `bench flow`: end-to-end throughput of tiny exports (POST → ready, per second)
+ * with 1 and with 2 worker processes, then a drain: many exports queued at once
+ * (one per cell: the queue deduplicates per cell), all of which must complete —
+ * none lost.
+ */
+
+import { findHistoryEntry } from "../client/export-outcome.ts";
+import { type CellportClient, createClient } from "../client/http-client.ts";
+import { sleep } from "../context.ts";
+import type { Io } from "../output/format.ts";
+import { createProgress } from "../output/progress-bar.ts";
+import { mapLimit } from "../parallel.ts";
+import { openLocalStore, seedLocalCell } from "../seed-local.ts";
+import type { SeedProfile } from "../seed-profiles.ts";
+import { type Summary, summarize } from "../stats.ts";
+import { startBenchStack } from "./stack.ts";
+
+/** The smallest cell worth exporting: the fixed costs (queue, zip, rename) dominate. */
+export const FLOW_PROFILE: SeedProfile = {
+  boxes: 0,
+  entitiesPerType: 1,
+  files: 2,
+  bytes: 4096,
+  textRatio: 0.5,
+};
+
+const PARALLEL_REQUESTS = 16;
+
+export interface FlowRound {
+  workers: number;
+  exports: number;
+  ms: number;
+  perSecond: number;
+  timeToReadyMs: Summary;
+  notCompleted: number;
+}
+
+export interface FlowBenchResult {
+  rounds: FlowRound[];
+  drain: { exports: number; workers: number; ms: number; perSecond: number; completed: number; lost: number };
+  cpus: number;
+}
+
+/** Starts one export per cell at once, waits until all are ready, checks every outcome. */
+async function exportAll(
+  client: CellportClient,
+  cells: readonly string[],
+  name: string,
+  io: Io,
+  label: string,
+): Promise<{ ms: number; timeToReady: number[]; completed: number }> {
+  const started = performance.now();
+  const postedAt = new Map<string, number>();
+  await mapLimit(cells, PARALLEL_REQUESTS, async (cell) => {
+    postedAt.set(cell, performance.now());
+    await client.startExport(cell, name);
+  });
+  const pending = new Set(cells);
+  const timeToReady: number[] = [];
+  const bar = createProgress(io.stderr, label);
+  while (pending.size > 0) {
+    await mapLimit([...pending], PARALLEL_REQUESTS, async (cell) => {
+      const status = await client.exportStatus(cell);
+      if (status.status !== "exportation in progress" || status.exportation_name !== name) {
+        pending.delete(cell);
+        timeToReady.push(performance.now() - (postedAt.get(cell) ?? started));
+      }
+    });
+    bar.update(
+      (cells.length - pending.size) / cells.length,
+      `${cells.length - pending.size}/${cells.length}`,
+    );
+    if (pending.size > 0) await sleep(100);
+  }
+  const ms = performance.now() - started;
+  bar.finish();
+  const outcomes = await mapLimit(cells, PARALLEL_REQUESTS, async (cell) => {
+    const history = await client.exportHistory(cell);
+    const entry = history ? findHistoryEntry(history, "export", name) : undefined;
+    if (entry) return entry.outcome === "completed";
+    return (await client.statSnapshot(cell, `${name}.zip`)) !== null;
+  });
+  return { ms, timeToReady, completed: outcomes.filter(Boolean).length };
+}
+
+export async function runFlowBench(options: {
+  cells: number;
+  drain: number;
+  workerCounts: readonly number[];
+  redisUrl: string | undefined;
+  io: Io;
+  signal: AbortSignal;
+  echo?: boolean;
+  cpus: number;
+}): Promise<FlowBenchResult> {
+  const { io } = options;
+  io.stderr.write("bench flow: starting api…\n");
+  const stack = await startBenchStack({ redisUrl: options.redisUrl, echo: options.echo ?? false });
+  try {
+    const store = openLocalStore(stack.ctx.dataDir, { durable: false });
+    const total = Math.max(options.cells, options.drain);
+    const names = Array.from({ length: total }, (_, i) => `flow-${i + 1}`);
+    const bar = createProgress(io.stderr, `seed ${total} tiny cells`);
+    let seeded = 0;
+    await mapLimit(names, 4, async (cell) => {
+      options.signal.throwIfAborted();
+      await seedLocalCell(store, { cell, profile: FLOW_PROFILE, seed: cell });
+      bar.update(++seeded / total, `${seeded}/${total}`);
+    });
+    bar.finish();
+    const client = createClient({ baseUrl: stack.api.baseUrl, token: async () => stack.ctx.masterToken });
+
+    const rounds: FlowRound[] = [];
+    const cells = names.slice(0, options.cells);
+    for (const workers of options.workerCounts) {
+      options.signal.throwIfAborted();
+      for (let i = stack.workers.length; i < workers; i++) await stack.addWorker();
+      const name = `flow_w${workers}`;
+      const result = await exportAll(
+        client,
+        cells,
+        name,
+        io,
+        `${cells.length} exports, ${workers} worker(s)`,
+      );
+      rounds.push({
+        workers,
+        exports: cells.length,
+        ms: result.ms,
+        perSecond: (cells.length / result.ms) * 1000,
+        timeToReadyMs: summarize(result.timeToReady),
+        notCompleted: cells.length - result.completed,
+      });
+      await mapLimit(cells, PARALLEL_REQUESTS, (cell) =>
+        client.deleteSnapshot(cell, `${name}.zip`).catch(() => {}),
+      );
+      await stack.stopWorkers();
+    }
+
+    options.signal.throwIfAborted();
+    const drainWorkers = Math.max(...options.workerCounts);
+    for (let i = 0; i < drainWorkers; i++) await stack.addWorker();
+    const drainCells = names.slice(0, options.drain);
+    const drained = await exportAll(
+      client,
+      drainCells,
+      "flow_drain",
+      io,
+      `drain ${drainCells.length} queued exports`,
+    );
+    return {
+      rounds,
+      drain: {
+        exports: drainCells.length,
+        workers: drainWorkers,
+        ms: drained.ms,
+        perSecond: (drainCells.length / drained.ms) * 1000,
+        completed: drained.completed,
+        lost: drainCells.length - drained.completed,
+      },
+      cpus: options.cpus,
+    };
+  } finally {
+    await stack.close();
+  }
+}

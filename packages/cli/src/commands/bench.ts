@@ -1,0 +1,125 @@
+/**
+ * `bench export|status|flow`: figures beside a baseline measured in the same run.
+ * Benchmarks are not tests: they exit 0 whatever they measure (and 1 only when they
+ * could not measure). Each starts its own api + worker processes against the
+ * configured Redis under a unique prefix, with a temp data dir.
+ */
+import { availableParallelism } from "node:os";
+import type { Command } from "commander";
+import { runExportBench } from "../bench/export-bench.ts";
+import { runFlowBench } from "../bench/flow-bench.ts";
+import { renderExportBench, renderFlowBench, renderStatusBench } from "../bench/render.ts";
+import { runStatusBench } from "../bench/status-bench.ts";
+import type { CommandContext } from "../context.ts";
+import { printJson, printLine } from "../output/format.ts";
+import { integerArgument, numberArgument, profileArgument, sizeArgument } from "./arguments.ts";
+import { resolveSeedProfile } from "./seed.ts";
+
+type GetContext = () => CommandContext;
+
+interface ProfileFlags {
+  profile: string;
+  files?: number;
+  size?: number;
+  textRatio?: number;
+  verbose?: boolean;
+}
+
+function withProfileFlags(command: Command, defaultProfile: string): Command {
+  return command
+    .option("--profile <name>", "size profile (tiny, small, medium, large)", profileArgument, defaultProfile)
+    .option("--files <n>", "files in the cell", integerArgument("--files", 1))
+    .option("--size <size>", "total file bytes, e.g. 50MB", sizeArgument)
+    .option("--text-ratio <ratio>", "share of compressible text", numberArgument("--text-ratio", 0, 1))
+    .option("--verbose", "echo the api and worker output");
+}
+
+function profileOf(flags: ProfileFlags) {
+  return resolveSeedProfile({
+    profile: flags.profile,
+    files: flags.files,
+    size: flags.size,
+    textRatio: flags.textRatio,
+  });
+}
+
+export function registerBenchCommands(program: Command, getContext: GetContext): void {
+  const bench = program
+    .command("bench")
+    .description("benchmarks: figures beside a baseline from the same run");
+  const cpus = availableParallelism();
+
+  withProfileFlags(
+    bench
+      .command("export")
+      .description("export a generated cell (default ~2,000 files, ~200 MB) vs zip -r -6 and tar -cf"),
+    "large",
+  )
+    .option("--runs <n>", "repeat and report medians", integerArgument("--runs", 1, 100), 1)
+    .action(async (flags: ProfileFlags & { runs: number }) => {
+      const ctx = getContext();
+      const result = await runExportBench({
+        profile: profileOf(flags),
+        runs: flags.runs,
+        seed: "bench",
+        redisUrl: ctx.config.redisUrl,
+        io: ctx.io,
+        signal: ctx.signal,
+        echo: flags.verbose ?? false,
+        cpus,
+      });
+      if (ctx.config.json) printJson(ctx.io, result);
+      else printLine(ctx.io, renderExportBench(result));
+    });
+
+  withProfileFlags(
+    bench
+      .command("status")
+      .description("GET __export under autocannon while 2 exports run, vs a bare node:http baseline"),
+    "medium",
+  )
+    .option("--connections <n>", "autocannon connections", integerArgument("--connections", 1, 10_000), 50)
+    .option("--seconds <n>", "seconds per measurement", integerArgument("--seconds", 1, 3_600), 10)
+    .action(async (flags: ProfileFlags & { connections: number; seconds: number }) => {
+      const ctx = getContext();
+      const result = await runStatusBench({
+        profile: profileOf(flags),
+        connections: flags.connections,
+        durationSeconds: flags.seconds,
+        redisUrl: ctx.config.redisUrl,
+        io: ctx.io,
+        signal: ctx.signal,
+        echo: flags.verbose ?? false,
+        cpus,
+      });
+      if (ctx.config.json) printJson(ctx.io, result);
+      else printLine(ctx.io, renderStatusBench(result));
+    });
+
+  bench
+    .command("flow")
+    .description("tiny exports per second with 1 and 2 worker processes; a queued drain with none lost")
+    .option("--cells <n>", "tiny cells exported per round", integerArgument("--cells", 1, 100_000), 100)
+    .option(
+      "--drain <n>",
+      "exports queued at once for the drain",
+      integerArgument("--drain", 1, 100_000),
+      1_000,
+    )
+    .option("--verbose", "echo the api and worker output")
+    .action(async (flags: { cells: number; drain: number; verbose?: boolean }) => {
+      const ctx = getContext();
+      const result = await runFlowBench({
+        cells: flags.cells,
+        drain: flags.drain,
+        workerCounts: [1, 2],
+        redisUrl: ctx.config.redisUrl,
+        io: ctx.io,
+        signal: ctx.signal,
+        echo: flags.verbose ?? false,
+        cpus,
+      });
+      if (ctx.config.json) printJson(ctx.io, result);
+      else printLine(ctx.io, renderFlowBench(result));
+    });
+}
