@@ -253,7 +253,7 @@ describe("unexpected failures", () => {
         ...deps,
         store: {
           ...deps.store,
-          getCell: async () => {
+          hasCell: async () => {
             throw new Error("disk on fire at /secret/path");
           },
         },

@@ -109,7 +109,18 @@ export function assertPrefixFits(url: string, prefix: string): void {
 const CONNECTION_ERROR_PATTERN =
   /Stream isn't writeable|Connection is closed|Command timed out|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|connect ETIMEDOUT|Socket closed|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available/i;
 
-/** True for the errors ioredis and BullMQ raise when Redis cannot be reached or did not answer. */
+/**
+ * Replies of a Redis that is there but cannot serve now: full under `noeviction`
+ * (OOM), still loading its AOF after a restart, a replica or a primary without
+ * replicas after a failover. For a client these mean "unavailable, retry later" (503),
+ * not a failure of the request (500).
+ */
+const UNAVAILABLE_REPLY = /^(OOM|LOADING|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS) /;
+
+/**
+ * True for the errors ioredis and BullMQ raise when Redis cannot be reached, did not
+ * answer, or answered that it cannot serve now.
+ */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (
@@ -121,7 +132,7 @@ export function isConnectionError(error: unknown): boolean {
   }
   const code = (error as NodeJS.ErrnoException).code;
   if (code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE)$/.test(code)) return true;
-  return CONNECTION_ERROR_PATTERN.test(error.message);
+  return CONNECTION_ERROR_PATTERN.test(error.message) || UNAVAILABLE_REPLY.test(error.message);
 }
 
 /** The client knows Redis is down: its last connection attempt failed and it waits to retry. */

@@ -5,27 +5,33 @@ export type { Logger } from "pino";
 /**
  * JSON logs on stdout. Credentials are redacted wherever they appear in a logged
  * object: a token must never reach a log line (spec §2.5).
+ *
+ * Writes are asynchronous (one access line per request must not cost a blocking
+ * write(2) each under load); pino flushes what is buffered when the process exits.
  */
 export function createLogger(options: { level: string; name: string }): Logger {
-  return pino({
-    name: options.name,
-    level: options.level,
-    base: { pid: process.pid, proc: options.name },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: [
-        "authorization",
-        "cookie",
-        "token",
-        "*.authorization",
-        "*.cookie",
-        "*.token",
-        "headers.authorization",
-        "headers.cookie",
-        "req.headers.authorization",
-        "req.headers.cookie",
-      ],
-      censor: "[redacted]",
+  return pino(
+    {
+      name: options.name,
+      level: options.level,
+      base: { pid: process.pid, proc: options.name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          "authorization",
+          "cookie",
+          "token",
+          "*.authorization",
+          "*.cookie",
+          "*.token",
+          "headers.authorization",
+          "headers.cookie",
+          "req.headers.authorization",
+          "req.headers.cookie",
+        ],
+        censor: "[redacted]",
+      },
     },
-  });
+    pino.destination({ dest: 1, sync: false }),
+  );
 }

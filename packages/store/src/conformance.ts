@@ -148,11 +148,13 @@ export function runStoreConformance(
         expect(created.updated).toBeGreaterThanOrEqual(created.published);
         await store.createCell("a-0");
         expect(await store.listCells()).toEqual(["a-0", "c1"]);
+        expect(await store.hasCell("c1")).toBe(true);
         const got = await store.getCell("c1");
         expect(got?.id).toBe(created.id);
         expect(got?.raw).toEqual(created.raw);
         await store.deleteCell("c1");
         expect(await store.getCell("c1")).toBeNull();
+        expect(await store.hasCell("c1")).toBe(false);
         expect(await store.listCells()).toEqual(["a-0"]);
       });
 
@@ -184,6 +186,7 @@ export function runStoreConformance(
 
       it("reports a missing cell", async () => {
         expect(await store.getCell("nope")).toBeNull();
+        expect(await store.hasCell("nope")).toBe(false);
         await expect(store.deleteCell("nope")).rejects.toBeInstanceOf(CellNotFoundError);
         await expect(store.stat("nope", "__")).rejects.toBeInstanceOf(CellNotFoundError);
         await expect(store.putFile("nope", "__/a", body("x"))).rejects.toBeInstanceOf(CellNotFoundError);

@@ -4,7 +4,7 @@
  * non-empty directory fails, so exactly one of N concurrent creates wins), and it is
  * renamed into `.trash/` before being removed (so no reader sees half a cell).
  */
-import { mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ENTITY_TYPES, isValidCellName, MAIN_BOX_DIR } from "@cellport/shared";
 import { newCellDocument, parseCellDocument } from "./cell-document.ts";
@@ -117,6 +117,18 @@ export async function getCell(ctx: FsContext, name: string): Promise<CellDocumen
     return parseCellDocument(name, text);
   } catch (error) {
     if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+/** One `access()` instead of open/stat/read/close: resolving the cell is on every request's path. */
+export async function hasCell(ctx: FsContext, name: string): Promise<boolean> {
+  assertCellName(name);
+  try {
+    await access(path.join(currentDir(ctx.dataDir, name), ODATA_DIR_NAME, CELL_DOCUMENT_FILE));
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
     throw error;
   }
 }

@@ -46,6 +46,7 @@ export function createFsStore(options: FsStoreOptions): CellStore {
     createCell: (name) => cells.createCell(ctx, name),
     deleteCell: (name) => cells.deleteCell(ctx, name),
     getCell: (name) => cells.getCell(ctx, name),
+    hasCell: (name) => cells.hasCell(ctx, name),
     listCells: () => cells.listCells(ctx),
 
     appendEntities: (cell, type, docs) => entities.appendEntities(ctx, cell, type, docs),

@@ -71,6 +71,8 @@ export interface CellStore {
   /** Removes the cell, its data and its snapshots. Throws CellNotFoundError. */
   deleteCell(name: string): Promise<void>;
   getCell(name: string): Promise<CellDocument | null>;
+  /** Whether the cell exists: one cheap check, for the api's per-request cell resolution. */
+  hasCell(name: string): Promise<boolean>;
   listCells(): Promise<string[]>;
 
   /** Appends entity documents (seed / tests). Each document's `_type` must be `type`. */

@@ -17,7 +17,7 @@ export function resolveCell(deps: AppDeps): MiddlewareHandler<AppEnv> {
     const name = rawPathOf(c.req.raw).split("/")[1] ?? "";
     // An unknown unit-level path reached the cell router only because nothing else matched it.
     if (name.startsWith(UNIT_PREFIX)) throw new PersoniumError("PR404-CM-0001");
-    if (!isValidCellName(name) || (await deps.store.getCell(name)) === null) {
+    if (!isValidCellName(name) || !(await deps.store.hasCell(name))) {
       throw new PersoniumError("PR404-DV-0003");
     }
     c.set("cell", name);

@@ -88,6 +88,8 @@ export async function runFlowBench(options: {
   cells: number;
   drain: number;
   workerCounts: readonly number[];
+  /** CELLPORT_WORKER_CONCURRENCY of each worker; unset keeps the worker's default. */
+  workerConcurrency?: number;
   redisUrl: string | undefined;
   io: Io;
   signal: AbortSignal;
@@ -111,11 +113,14 @@ export async function runFlowBench(options: {
     bar.finish();
     const client = createClient({ baseUrl: stack.api.baseUrl, token: async () => stack.ctx.masterToken });
 
+    const workerEnv: Record<string, string> = options.workerConcurrency
+      ? { CELLPORT_WORKER_CONCURRENCY: String(options.workerConcurrency) }
+      : {};
     const rounds: FlowRound[] = [];
     const cells = names.slice(0, options.cells);
     for (const workers of options.workerCounts) {
       options.signal.throwIfAborted();
-      for (let i = stack.workers.length; i < workers; i++) await stack.addWorker();
+      for (let i = stack.workers.length; i < workers; i++) await stack.addWorker(workerEnv);
       const name = `flow_w${workers}`;
       const result = await exportAll(
         client,
@@ -140,7 +145,7 @@ export async function runFlowBench(options: {
 
     options.signal.throwIfAborted();
     const drainWorkers = Math.max(...options.workerCounts);
-    for (let i = 0; i < drainWorkers; i++) await stack.addWorker();
+    for (let i = 0; i < drainWorkers; i++) await stack.addWorker(workerEnv);
     const drainCells = names.slice(0, options.drain);
     const drained = await exportAll(
       client,

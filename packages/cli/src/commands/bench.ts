@@ -106,20 +106,28 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
       integerArgument("--drain", 1, 100_000),
       1_000,
     )
+    .option(
+      "--worker-concurrency <n>",
+      "jobs each worker process runs at once (CELLPORT_WORKER_CONCURRENCY)",
+      integerArgument("--worker-concurrency", 1, 64),
+    )
     .option("--verbose", "echo the api and worker output")
-    .action(async (flags: { cells: number; drain: number; verbose?: boolean }) => {
-      const ctx = getContext();
-      const result = await runFlowBench({
-        cells: flags.cells,
-        drain: flags.drain,
-        workerCounts: [1, 2],
-        redisUrl: ctx.config.redisUrl,
-        io: ctx.io,
-        signal: ctx.signal,
-        echo: flags.verbose ?? false,
-        cpus,
-      });
-      if (ctx.config.json) printJson(ctx.io, result);
-      else printLine(ctx.io, renderFlowBench(result));
-    });
+    .action(
+      async (flags: { cells: number; drain: number; workerConcurrency?: number; verbose?: boolean }) => {
+        const ctx = getContext();
+        const result = await runFlowBench({
+          cells: flags.cells,
+          drain: flags.drain,
+          ...(flags.workerConcurrency ? { workerConcurrency: flags.workerConcurrency } : {}),
+          workerCounts: [1, 2],
+          redisUrl: ctx.config.redisUrl,
+          io: ctx.io,
+          signal: ctx.signal,
+          echo: flags.verbose ?? false,
+          cpus,
+        });
+        if (ctx.config.json) printJson(ctx.io, result);
+        else printLine(ctx.io, renderFlowBench(result));
+      },
+    );
 }
