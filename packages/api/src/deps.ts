@@ -2,7 +2,9 @@
  * What the api needs from the outside world. `main.ts` builds these from the process
  * config; tests build them from a temp dir, a Redis prefix and a silent logger.
  */
+
 import type { JobBackend, QueueDashboardSource } from "@cellport/queue";
+import type { SnapshotLimits } from "@cellport/snapshot";
 import type { CellStore } from "@cellport/store";
 import type { Logger } from "pino";
 import type { ApiMetrics } from "./metrics/api-metrics.ts";
@@ -20,6 +22,8 @@ export interface AppConfig {
   maxUploadBytes: number;
   /** Largest JSON / XML request body: 413 beyond it. */
   maxJsonBytes: number;
+  /** Bounds on snapshot archives checked before an import's 202; unset → the snapshot package's defaults. */
+  snapshotLimits?: Partial<SnapshotLimits>;
   /** `GET /metrics` needs the master token; default false (Prometheus endpoints usually do not). */
   metricsTokenRequired?: boolean;
 }

@@ -12,6 +12,7 @@ import {
   closeServer,
   createLogger,
   createShutdown,
+  importLimitsFrom,
   type Logger,
   loadSecrets,
   resolveRedis,
@@ -67,6 +68,7 @@ async function start(config: ApiConfig, logger: Logger, shutdown: Shutdown): Pro
       personiumVersion: config.CELLPORT_PERSONIUM_VERSION,
       maxUploadBytes: config.CELLPORT_MAX_UPLOAD_BYTES,
       maxJsonBytes: config.CELLPORT_MAX_JSON_BYTES,
+      snapshotLimits: importLimitsFrom(config),
       metricsTokenRequired: config.CELLPORT_METRICS_TOKEN_REQUIRED,
     },
     readiness: [

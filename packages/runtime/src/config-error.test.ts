@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ConfigError, parseEnv } from "./config-error.ts";
-import { commonEnv, intVar } from "./env.ts";
+import { commonEnv, importLimitsFrom, intVar } from "./env.ts";
 
 const schema = z.object({ ...commonEnv, PORT: intVar(8080, 0, 65535) });
 
@@ -26,5 +26,16 @@ describe("parseEnv", () => {
       expect(problems).toMatch(/LOG_LEVEL/);
       expect(problems).toMatch(/REDIS_URL: expected a redis/);
     }
+  });
+});
+
+describe("importLimitsFrom", () => {
+  it("maps only the bounds that are set", () => {
+    expect(importLimitsFrom(parseEnv(schema, {}))).toEqual({});
+    expect(
+      importLimitsFrom(
+        parseEnv(schema, { CELLPORT_IMPORT_MAX_ENTRIES: "10", CELLPORT_IMPORT_MAX_TOTAL_BYTES: "4096" }),
+      ),
+    ).toEqual({ maxEntries: 10, maxTotalBytes: 4096 });
   });
 });

@@ -47,7 +47,28 @@ export const commonEnv = {
     .default("{cellport}"),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   CELLPORT_SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
+  /**
+   * Bounds on snapshot archives (zip bombs, spec §4.3). The api checks them before
+   * the 202 and the worker while reading, so both read them here; unset → the
+   * snapshot package's defaults.
+   */
+  CELLPORT_IMPORT_MAX_ENTRIES: optionalIntVar(1),
+  CELLPORT_IMPORT_MAX_ENTRY_BYTES: optionalIntVar(1),
+  CELLPORT_IMPORT_MAX_TOTAL_BYTES: optionalIntVar(1),
 };
+
+/** The archive bounds set in the environment, in `SnapshotLimits` terms (only those set). */
+export function importLimitsFrom(env: {
+  CELLPORT_IMPORT_MAX_ENTRIES?: number | undefined;
+  CELLPORT_IMPORT_MAX_ENTRY_BYTES?: number | undefined;
+  CELLPORT_IMPORT_MAX_TOTAL_BYTES?: number | undefined;
+}): { maxEntries?: number; maxEntryBytes?: number; maxTotalBytes?: number } {
+  return {
+    ...(env.CELLPORT_IMPORT_MAX_ENTRIES ? { maxEntries: env.CELLPORT_IMPORT_MAX_ENTRIES } : {}),
+    ...(env.CELLPORT_IMPORT_MAX_ENTRY_BYTES ? { maxEntryBytes: env.CELLPORT_IMPORT_MAX_ENTRY_BYTES } : {}),
+    ...(env.CELLPORT_IMPORT_MAX_TOTAL_BYTES ? { maxTotalBytes: env.CELLPORT_IMPORT_MAX_TOTAL_BYTES } : {}),
+  };
+}
 
 /** A yes/no env var: `true`/`false` (also `1`/`0`, `yes`/`no`, any case), with a default. */
 export function boolVar(defaultValue: boolean) {

@@ -149,14 +149,20 @@ async function writeTreeFile(replacement: CellReplacement, path: string, body: R
   }
 }
 
-/** `runImport` in the processor's shape (`ProcessorDeps.runImport`). */
-export const importRunner: ImportRunner = (input) =>
-  runImport({
-    store: input.store,
-    cell: input.cell,
-    name: input.name,
-    targetUnitUrl: input.unitUrl,
-    signal: input.signal,
-    onProgress: input.onProgress,
-    onProgressError: (error) => input.logger.warn({ err: error }, "progress update failed"),
-  });
+/** `runImport` in the processor's shape (`ProcessorDeps.runImport`), with the archive bounds to enforce. */
+export function createImportRunner(limits?: Partial<SnapshotLimits>): ImportRunner {
+  return (input) =>
+    runImport({
+      store: input.store,
+      cell: input.cell,
+      name: input.name,
+      targetUnitUrl: input.unitUrl,
+      signal: input.signal,
+      onProgress: input.onProgress,
+      onProgressError: (error) => input.logger.warn({ err: error }, "progress update failed"),
+      ...(limits ? { limits } : {}),
+    });
+}
+
+/** The import runner with the snapshot package's default bounds. */
+export const importRunner: ImportRunner = createImportRunner();

@@ -8,12 +8,14 @@ import {
   ConfigError,
   createLogger,
   createShutdown,
+  importLimitsFrom,
   type Logger,
   resolveRedis,
   type Shutdown,
 } from "@cellport/runtime";
 import { createFsStore } from "@cellport/store";
 import { loadConfig, type WorkerConfig } from "./config.ts";
+import { createImportRunner } from "./import-pipeline.ts";
 import { createWorkerMetrics } from "./metrics.ts";
 import { startMetricsServer } from "./metrics-server.ts";
 import { createCellWorker } from "./worker.ts";
@@ -58,6 +60,7 @@ async function start(config: WorkerConfig, logger: Logger, shutdown: Shutdown): 
     lockDurationMs: config.CELLPORT_LOCK_DURATION_MS,
     stalledIntervalMs: config.CELLPORT_STALLED_INTERVAL_MS,
     observer: metrics.observer,
+    runImport: createImportRunner(importLimitsFrom(config)),
   });
   // Leaves a second of the shutdown deadline for the steps after it (embedded Redis).
   shutdown.add("worker", () => worker.close(Math.max(500, config.CELLPORT_SHUTDOWN_TIMEOUT_MS - 1_000)));

@@ -118,7 +118,8 @@ export function createImportRoutes(deps: AppDeps, options: ImportRouteOptions = 
             const fileName = `${name}.zip`;
             const source = await snapshotAreaSource(deps.store.snapshots, cell, fileName);
             if (!source) throw new PersoniumError("PR404-DV-0001", [fileName]);
-            await validateSnapshot(source, options.snapshotLimits ? { limits: options.snapshotLimits } : {});
+            const limits = options.snapshotLimits ?? deps.config.snapshotLimits;
+            await validateSnapshot(source, limits ? { limits } : {});
             const acceptedAt = new Date();
 
             const data: CellJobData = {
