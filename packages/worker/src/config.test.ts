@@ -12,6 +12,7 @@ describe("worker loadConfig", () => {
       CELLPORT_WORKER_CONCURRENCY: 2,
       CELLPORT_LOCK_DURATION_MS: 30_000,
       CELLPORT_STALLED_INTERVAL_MS: 30_000,
+      CELLPORT_WORKER_NICE: 10,
     });
   });
 
@@ -26,6 +27,7 @@ describe("worker loadConfig", () => {
       CELLPORT_STALLED_INTERVAL_MS: "2000",
       CELLPORT_SHUTDOWN_TIMEOUT_MS: "3000",
       CELLPORT_WORKER_METRICS_PORT: "9500",
+      CELLPORT_WORKER_NICE: "0",
       LOG_LEVEL: "debug",
     });
     expect(config).toMatchObject({
@@ -36,6 +38,7 @@ describe("worker loadConfig", () => {
       CELLPORT_STALLED_INTERVAL_MS: 2_000,
       CELLPORT_SHUTDOWN_TIMEOUT_MS: 3_000,
       CELLPORT_WORKER_METRICS_PORT: 9_500,
+      CELLPORT_WORKER_NICE: 0,
       LOG_LEVEL: "debug",
     });
   });

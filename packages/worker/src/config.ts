@@ -16,6 +16,11 @@ const schema = z.object({
   /** How often this worker looks for jobs whose worker died. */
   CELLPORT_STALLED_INTERVAL_MS: intVar(30_000, 500, 3_600_000),
   /**
+   * The worker process's nice value (0 = as the api, 19 = lowest). Exports are batch
+   * work: on a machine shared with an api, status polls should not queue behind deflate.
+   */
+  CELLPORT_WORKER_NICE: intVar(10, 0, 19),
+  /**
    * The metrics server's port: `off` disables it, `0` takes a free port; unset means
    * 9464, or a free port when 9464 is taken (metrics-server.ts says why).
    */

@@ -19,6 +19,13 @@ import { createProgressThrottle } from "./progress-throttle.ts";
 /** Deflate level: the fastest with a good ratio here (stack.md). */
 export const COMPRESSION_LEVEL = 6;
 
+/**
+ * Entries at most this big are stored, not deflated: `.pmeta` documents and small
+ * files save a few dozen bytes at best, while each deflate stream costs a zlib
+ * context (~300 KiB allocated and freed) — the main cost of exporting small cells.
+ */
+export const STORE_BELOW_BYTES = 1024;
+
 export interface ExportPipelineOptions {
   store: CellStore;
   cell: string;
@@ -116,11 +123,11 @@ async function writeZip(options: WriteZipOptions): Promise<{ size: number; sha25
       zip.addEmptyDirectory(entry.name, { mtime: entry.mtime });
       continue;
     }
-    // `size` makes yazl verify the byte count; an empty file is stored (deflate would only add bytes).
+    // `size` makes yazl verify the byte count.
     const fileOptions = {
       mtime: entry.mtime,
       size: entry.size,
-      compressionLevel: entry.size === 0 ? 0 : COMPRESSION_LEVEL,
+      compressionLevel: entry.size <= STORE_BELOW_BYTES ? 0 : COMPRESSION_LEVEL,
     };
     zip.addReadStreamLazy(entry.name, fileOptions, (callback) => {
       try {

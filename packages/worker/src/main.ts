@@ -3,6 +3,7 @@
  * config once (a bad one exits 1 before any socket opens), acquires resources in
  * order, and registers their release in reverse order.
  */
+import os from "node:os";
 import { resolve } from "node:path";
 import {
   ConfigError,
@@ -30,7 +31,17 @@ function loadConfigOrExit(): WorkerConfig {
   }
 }
 
+/** Lowers this process's CPU priority (its zlib threads inherit it); best effort. */
+function lowerPriority(nice: number, logger: Logger): void {
+  try {
+    if (nice > 0 && os.getPriority() < nice) os.setPriority(nice);
+  } catch (error) {
+    logger.warn({ err: error, nice }, "could not lower the worker's CPU priority");
+  }
+}
+
 async function start(config: WorkerConfig, logger: Logger, shutdown: Shutdown): Promise<void> {
+  lowerPriority(config.CELLPORT_WORKER_NICE, logger);
   const dataDir = resolve(config.CELLPORT_DATA_DIR);
   const redis = await resolveRedis({ redisUrl: config.REDIS_URL, dataDir, logger });
   shutdown.add("embedded redis-server", () => redis.stop());
