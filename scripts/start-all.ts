@@ -8,23 +8,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, createLogger, createShutdown, loadSecrets, resolveRedis } from "@cellport/runtime";
+import { createLogger, createShutdown, loadConfigOrExit, loadSecrets, resolveRedis } from "@cellport/runtime";
 import { loadConfig } from "../packages/api/src/config.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tsx = join(root, "node_modules", ".bin", "tsx");
 
-function loadConfigOrExit() {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`cellport: ${error.message}`);
-    process.exit(1);
-  }
-}
-
-const config = loadConfigOrExit();
+const config = loadConfigOrExit("cellport", loadConfig);
 const logger = createLogger({ level: config.LOG_LEVEL, name: "start" });
 const shutdown = createShutdown({ logger, deadlineMs: config.CELLPORT_SHUTDOWN_TIMEOUT_MS + 5_000 });
 shutdown.install();

@@ -7,13 +7,13 @@ import type { Server } from "node:http";
 import { resolve } from "node:path";
 import { createJobBackend, createQueueDashboardSource } from "@cellport/queue";
 import {
-  ConfigError,
   checkDirWritable,
   closeServer,
   createLogger,
   createShutdown,
   importLimitsFrom,
   type Logger,
+  loadConfigOrExit,
   loadSecrets,
   resolveRedis,
   type Shutdown,
@@ -22,16 +22,6 @@ import { createFsStore } from "@cellport/store";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { type ApiConfig, loadConfig } from "./config.ts";
-
-function loadConfigOrExit(): ApiConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`cellport api: ${error.message}`);
-    process.exit(1);
-  }
-}
 
 async function start(config: ApiConfig, logger: Logger, shutdown: Shutdown): Promise<void> {
   const dataDir = resolve(config.CELLPORT_DATA_DIR);
@@ -102,7 +92,7 @@ async function start(config: ApiConfig, logger: Logger, shutdown: Shutdown): Pro
   );
 }
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit("cellport api", loadConfig);
 const logger = createLogger({ level: config.LOG_LEVEL, name: "api" });
 const shutdown = createShutdown({ logger, deadlineMs: config.CELLPORT_SHUTDOWN_TIMEOUT_MS });
 shutdown.install();

@@ -29,3 +29,20 @@ export function parseEnv<S extends z.ZodType>(
     }),
   );
 }
+
+/**
+ * For a process's main.ts: the config, or — on a ConfigError — its message on stderr
+ * and exit 1, before any socket opens.
+ */
+export function loadConfigOrExit<C>(
+  processName: string,
+  load: (env: Record<string, string | undefined>) => C,
+): C {
+  try {
+    return load(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${processName}: ${error.message}`);
+    process.exit(1);
+  }
+}

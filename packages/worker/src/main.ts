@@ -6,11 +6,11 @@
 import os from "node:os";
 import { resolve } from "node:path";
 import {
-  ConfigError,
   createLogger,
   createShutdown,
   importLimitsFrom,
   type Logger,
+  loadConfigOrExit,
   resolveRedis,
   type Shutdown,
 } from "@cellport/runtime";
@@ -20,16 +20,6 @@ import { createImportRunner } from "./import-pipeline.ts";
 import { createWorkerMetrics } from "./metrics.ts";
 import { startMetricsServer } from "./metrics-server.ts";
 import { createCellWorker } from "./worker.ts";
-
-function loadConfigOrExit(): WorkerConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`cellport worker: ${error.message}`);
-    process.exit(1);
-  }
-}
 
 /** Lowers this process's CPU priority (its zlib threads inherit it); best effort. */
 function lowerPriority(nice: number, logger: Logger): void {
@@ -90,7 +80,7 @@ async function start(config: WorkerConfig, logger: Logger, shutdown: Shutdown): 
   );
 }
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit("cellport worker", loadConfig);
 const logger = createLogger({ level: config.LOG_LEVEL, name: "worker" });
 const shutdown = createShutdown({ logger, deadlineMs: config.CELLPORT_SHUTDOWN_TIMEOUT_MS });
 shutdown.install();

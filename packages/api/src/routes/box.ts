@@ -4,7 +4,6 @@
  * PUT and DELETE are cell writes, refused (409) while an export/import holds the cell.
  * Uploads and downloads are streamed, never buffered whole.
  */
-import { Readable } from "node:stream";
 import { PersoniumError } from "@cellport/shared";
 import type { ResourceStat } from "@cellport/store";
 import { type Context, Hono } from "hono";
@@ -13,8 +12,7 @@ import { cellWriteLock } from "../cell/lock.ts";
 import type { AppDeps } from "../deps.ts";
 import { assertDeclaredLengthWithin, bodyAsNodeStream, readBodyText } from "../http/body.ts";
 import type { AppEnv } from "../http/env.ts";
-import { ifNoneMatchHits } from "../http/etag.ts";
-import { rangeDecision, rangeNotSatisfiable } from "../http/range.ts";
+import { type FileFacts, serveFile } from "../http/file-response.ts";
 import { defineResource } from "../http/resource.ts";
 import { encodeSegment, rawPathOf, resourceUrlOf } from "../http/urls.ts";
 import { fileGetDoc, filePutDoc, propfindDoc } from "../webdav/api-doc.ts";
@@ -52,12 +50,12 @@ function davEntryOf(cellUrl: string, stat: ResourceStat): DavEntry {
   };
 }
 
-function fileHeaders(stat: ResourceStat): Record<string, string> {
+function resourceFacts(stat: ResourceStat): FileFacts {
   return {
-    "Content-Type": stat.meta.ct ?? DEFAULT_CONTENT_TYPE,
-    ETag: stat.etag,
-    "Last-Modified": new Date(stat.meta.u).toUTCString(),
-    "Accept-Ranges": "bytes",
+    size: stat.size,
+    etag: stat.etag,
+    contentType: stat.meta.ct ?? DEFAULT_CONTENT_TYPE,
+    updated: new Date(stat.meta.u),
   };
 }
 
@@ -75,29 +73,7 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
     // Collections have no content to GET; PROPFIND lists them.
     if (stat.isCollection)
       throw new PersoniumError("PR405-MC-0001", [], { Allow: "OPTIONS, PROPFIND, MKCOL, DELETE" });
-    if (ifNoneMatchHits(c.req.header("if-none-match"), stat.etag)) {
-      return new Response(null, { status: 304, headers: { ETag: stat.etag } });
-    }
-    const range = rangeDecision(c.req.raw, stat.size, stat.etag);
-    if (range.kind === "unsatisfiable") throw rangeNotSatisfiable(stat.size);
-    if (c.req.method === "HEAD") {
-      // Never open the file for HEAD: Hono drops the body, which would leak the descriptor.
-      return new Response(null, {
-        status: 200,
-        headers: { ...fileHeaders(stat), "Content-Length": String(stat.size) },
-      });
-    }
-    const partial = range.kind === "partial" ? { start: range.start, end: range.end } : undefined;
-    const opened = await store.openFile(cell, target.treePath, partial);
-    const headers: Record<string, string> = fileHeaders(opened.stat);
-    if (partial) {
-      headers["Content-Length"] = String(partial.end - partial.start + 1);
-      headers["Content-Range"] = `bytes ${partial.start}-${partial.end}/${opened.stat.size}`;
-    } else {
-      headers["Content-Length"] = String(opened.stat.size);
-    }
-    const body = Readable.toWeb(opened.stream) as unknown as ReadableStream<Uint8Array>;
-    return new Response(body, { status: partial ? 206 : 200, headers });
+    return serveFile(c, stat, resourceFacts, (range) => store.openFile(cell, target.treePath, range));
   }
 
   async function putFile(c: Context<AppEnv>): Promise<Response> {

@@ -9,18 +9,17 @@
  * checksum, duration) live on the history resource instead.
  */
 import {
-  type CellJobData,
   defaultExportName,
   type ExportStatusBody,
   exportStatus,
   type JobHistoryEntry,
-  LOCK_LABEL,
   PersoniumError,
   SNAPSHOT_NAME_RULE_TEXT,
 } from "@cellport/shared";
 import { Hono } from "hono";
 import { z } from "zod";
 import { requireCellRoot } from "../auth/middleware.ts";
+import { acceptCellJob } from "../cell/accept-job.ts";
 import { cellWriteLock } from "../cell/lock.ts";
 import type { AppDeps } from "../deps.ts";
 import { named, PersoniumErrorSchema } from "../http/api-doc.ts";
@@ -119,21 +118,12 @@ export function createExportRoutes(deps: AppDeps): Hono<AppEnv> {
             if (await deps.store.snapshots.stat(cell, `${name}.zip`)) {
               throw new PersoniumError("PR409-DV-0002", [`${name}.zip`]);
             }
-            const data: CellJobData = {
+            return acceptCellJob(c, deps, {
               kind: "export",
-              cell,
               name,
-              acceptedAt: acceptedAt.toISOString(),
-              requestKey: c.get("requestKey"),
-              unitUrl: `${c.get("baseUrl")}/`,
-            };
-            // The lock check above is advisory; this atomic enqueue is what admits exactly one export.
-            const result = await deps.jobs.enqueue(data);
-            if (!result.accepted) {
-              throw new PersoniumError("PR409-CM-0002", [LOCK_LABEL[result.holder?.data.kind ?? "export"]]);
-            }
-            c.get("log").info({ cell, name, jobId: result.jobId }, "export accepted");
-            return c.body(null, 202, { Location: `${c.get("cellUrl")}__export` });
+              acceptedAt,
+              location: `${c.get("cellUrl")}__export`,
+            });
           },
         ],
       },

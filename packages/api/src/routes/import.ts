@@ -10,10 +10,8 @@
  * GET as "import failed", and the cell is left as it was.
  */
 import {
-  type CellJobData,
   type ImportStatusBody,
   importStatus,
-  LOCK_LABEL,
   PersoniumError,
   SNAPSHOT_NAME_RULE_TEXT,
 } from "@cellport/shared";
@@ -21,6 +19,7 @@ import { type SnapshotLimits, snapshotAreaSource, validateSnapshot } from "@cell
 import { Hono } from "hono";
 import { z } from "zod";
 import { requireCellRoot } from "../auth/middleware.ts";
+import { acceptCellJob } from "../cell/accept-job.ts";
 import { cellWriteLock } from "../cell/lock.ts";
 import type { AppDeps } from "../deps.ts";
 import { named, PersoniumErrorSchema } from "../http/api-doc.ts";
@@ -122,21 +121,12 @@ export function createImportRoutes(deps: AppDeps, options: ImportRouteOptions = 
             await validateSnapshot(source, limits ? { limits } : {});
             const acceptedAt = new Date();
 
-            const data: CellJobData = {
+            return acceptCellJob(c, deps, {
               kind: "import",
-              cell,
               name,
-              acceptedAt: acceptedAt.toISOString(),
-              requestKey: c.get("requestKey"),
-              unitUrl: `${c.get("baseUrl")}/`,
-            };
-            // The lock check above is advisory; this atomic enqueue is what admits exactly one job.
-            const result = await deps.jobs.enqueue(data);
-            if (!result.accepted) {
-              throw new PersoniumError("PR409-CM-0002", [LOCK_LABEL[result.holder?.data.kind ?? "import"]]);
-            }
-            c.get("log").info({ cell, name, jobId: result.jobId }, "import accepted");
-            return c.body(null, 202, { Location: `${c.get("cellUrl")}${IMPORT_PATH.slice(1)}` });
+              acceptedAt,
+              location: `${c.get("cellUrl")}${IMPORT_PATH.slice(1)}`,
+            });
           },
         ],
       },

@@ -11,7 +11,6 @@
  * encoded `/` or `\`, NUL, `..` or a second segment never reach the store (which
  * checks again, and only ever resolves names inside the cell's own area).
  */
-import { Readable } from "node:stream";
 import { PersoniumError } from "@cellport/shared";
 import type { SnapshotStat } from "@cellport/store";
 import { type Context, Hono } from "hono";
@@ -21,8 +20,7 @@ import type { AppDeps } from "../deps.ts";
 import { describeRoute } from "../http/api-doc.ts";
 import { assertDeclaredLengthWithin, bodyAsNodeStream, readBodyText } from "../http/body.ts";
 import type { AppEnv } from "../http/env.ts";
-import { ifNoneMatchHits } from "../http/etag.ts";
-import { rangeDecision, rangeNotSatisfiable } from "../http/range.ts";
+import { type FileFacts, serveFile } from "../http/file-response.ts";
 import { defineResource } from "../http/resource.ts";
 import { encodeSegment, rawPathOf } from "../http/urls.ts";
 import { fileGetDoc, filePutDoc, propfindDoc } from "../webdav/api-doc.ts";
@@ -61,13 +59,8 @@ function davEntryOf(cellUrl: string, stat: SnapshotStat): DavEntry {
   };
 }
 
-function fileHeaders(stat: SnapshotStat): Record<string, string> {
-  return {
-    "Content-Type": stat.contentType,
-    ETag: stat.etag,
-    "Last-Modified": stat.updated.toUTCString(),
-    "Accept-Ranges": "bytes",
-  };
+function snapshotFacts(stat: SnapshotStat): FileFacts {
+  return { size: stat.size, etag: stat.etag, contentType: stat.contentType, updated: stat.updated };
 }
 
 export function createSnapshotRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -115,32 +108,7 @@ export function createSnapshotRoutes(deps: AppDeps): Hono<AppEnv> {
     const cell = c.get("cell");
     const stat = await store.snapshots.stat(cell, name);
     if (!stat) throw notFound(url);
-    // Only an equal ETag is a hit: `If-None-Match: *` is not (spec §6, see ifNoneMatchHits).
-    if (ifNoneMatchHits(c.req.header("if-none-match"), stat.etag)) {
-      return new Response(null, { status: 304, headers: { ETag: stat.etag } });
-    }
-    const range = rangeDecision(c.req.raw, stat.size, stat.etag);
-    if (range.kind === "unsatisfiable") throw rangeNotSatisfiable(stat.size);
-    if (c.req.method === "HEAD") {
-      // Never open the file for HEAD: Hono drops the body, which would leak the descriptor.
-      return new Response(null, {
-        status: 200,
-        headers: { ...fileHeaders(stat), "Content-Length": String(stat.size) },
-      });
-    }
-    const partial = range.kind === "partial" ? { start: range.start, end: range.end } : undefined;
-    // Headers come from what `open` paired with the stream: the file may have been replaced since the stat.
-    const opened = await store.snapshots.open(cell, name, partial);
-    const headers = fileHeaders(opened.stat);
-    if (partial) {
-      const end = Math.min(partial.end, opened.stat.size - 1);
-      headers["Content-Length"] = String(end - partial.start + 1);
-      headers["Content-Range"] = `bytes ${partial.start}-${end}/${opened.stat.size}`;
-    } else {
-      headers["Content-Length"] = String(opened.stat.size);
-    }
-    const body = Readable.toWeb(opened.stream) as unknown as ReadableStream<Uint8Array>;
-    return new Response(body, { status: partial ? 206 : 200, headers });
+    return serveFile(c, stat, snapshotFacts, (range) => store.snapshots.open(cell, name, range));
   }
 
   async function putFile(c: Context<AppEnv>): Promise<Response> {
