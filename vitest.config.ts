@@ -18,6 +18,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 60_000,
           fileParallelism: false,

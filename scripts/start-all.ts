@@ -12,7 +12,6 @@ import { createLogger, createShutdown, loadConfigOrExit, loadSecrets, resolveRed
 import { loadConfig } from "../packages/api/src/config.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const tsx = join(root, "node_modules", ".bin", "tsx");
 
 const config = loadConfigOrExit("cellport", loadConfig);
 const logger = createLogger({ level: config.LOG_LEVEL, name: "start" });
@@ -20,7 +19,7 @@ const shutdown = createShutdown({ logger, deadlineMs: config.CELLPORT_SHUTDOWN_T
 shutdown.install();
 
 function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(tsx, [join(root, entry)], { cwd: process.cwd(), env, stdio: "inherit" });
+  const child = spawn(process.execPath, [join(root, entry)], { cwd: process.cwd(), env, stdio: "inherit" });
   child.on("exit", (code, signal) => {
     logger.warn({ process: name, code, signal }, "process exited");
     void shutdown.run(`${name} exited`, code === 0 ? 0 : 1);
@@ -82,8 +81,9 @@ async function main(): Promise<void> {
   shutdown.add("embedded redis-server", () => redis.stop());
 
   const env = { ...process.env, REDIS_URL: redis.url, CELLPORT_DATA_DIR: dataDir };
-  startChild("worker", "packages/worker/src/main.ts", env);
-  startChild("api", "packages/api/src/main.ts", env);
+  // The bundles `npm start`'s bootstrap has just built (scripts/build.mjs).
+  startChild("worker", "packages/worker/dist/main.mjs", env);
+  startChild("api", "packages/api/dist/main.mjs", env);
 
   const localUrl = `http://localhost:${config.PORT}/`;
   if (!(await waitForReady(`${localUrl}readyz`, 30_000))) {

@@ -16,6 +16,7 @@ import { authHeaders, eventually } from "./support/http.ts";
 import {
   type ApiProc,
   createContext,
+  PROCESS_ENTRIES,
   type Proc,
   type StackContext,
   spawnProcess,
@@ -165,7 +166,7 @@ describe("on a three-master Redis Cluster", () => {
   });
 
   it("refuses to start a worker whose prefix has no hash tag (it would fail every job with CROSSSLOT)", async () => {
-    const proc = spawnProcess("worker-untagged", "packages/worker/src/main.ts", {
+    const proc = spawnProcess("worker-untagged", PROCESS_ENTRIES.worker, {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       REDIS_URL: cluster.url,

@@ -20,6 +20,8 @@ import {
   type ApiProc,
   cleanupContext,
   createContext,
+  nodeArgsFor,
+  PROCESS_ENTRIES,
   Proc,
   repoRoot,
   type StackContext,
@@ -343,14 +345,7 @@ describe("a disk that refuses to write during an export", () => {
     // mid-export; the `.error` file and sidecars stay far below it.
     const child = spawn(
       "sh",
-      [
-        "-c",
-        'ulimit -f 4096 && exec "$0" "$@"',
-        process.execPath,
-        "--import",
-        "tsx",
-        join(repoRoot, "packages/worker/src/main.ts"),
-      ],
+      ["-c", 'ulimit -f 4096 && exec "$0" "$@"', process.execPath, ...nodeArgsFor(PROCESS_ENTRIES.worker)],
       {
         cwd: repoRoot,
         env: {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cleanupContext,
   createContext,
+  PROCESS_ENTRIES,
   type StackContext,
   spawnProcess,
   startApi,
@@ -35,7 +36,7 @@ describe("api and worker processes", () => {
   });
 
   it("refuses a bad configuration with one message naming every problem, exit 1", async () => {
-    const proc = spawnProcess("api", "packages/api/src/main.ts", {
+    const proc = spawnProcess("api", PROCESS_ENTRIES.api, {
       PATH: process.env.PATH,
       PORT: "not-a-port",
       LOG_LEVEL: "loud",
@@ -63,7 +64,7 @@ async function startApiExpectingUnready(ctx: StackContext) {
   const { freePort } = await import("@cellport/runtime");
   const deadPort = await freePort();
   const port = await freePort();
-  const proc = spawnProcess("api", "packages/api/src/main.ts", {
+  const proc = spawnProcess("api", PROCESS_ENTRIES.api, {
     PATH: process.env.PATH,
     PORT: String(port),
     HOST: "127.0.0.1",

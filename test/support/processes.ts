@@ -7,6 +7,8 @@ import {
   type ApiProc,
   cleanupContext,
   createStackContext,
+  nodeArgsFor,
+  PROCESS_ENTRIES,
   Proc,
   repoRoot,
   type SpawnOptions,
@@ -16,7 +18,17 @@ import {
   startWorker,
 } from "@cellport/cli/stack";
 
-export { type ApiProc, cleanupContext, Proc, repoRoot, type StackContext, startApi, startWorker };
+export {
+  type ApiProc,
+  cleanupContext,
+  nodeArgsFor,
+  PROCESS_ENTRIES,
+  Proc,
+  repoRoot,
+  type StackContext,
+  startApi,
+  startWorker,
+};
 
 export const REDIS_URL = process.env.CELLPORT_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const verbose = Boolean(process.env.CELLPORT_TEST_VERBOSE);

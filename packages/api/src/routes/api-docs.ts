@@ -15,6 +15,8 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Env } from "hono";
 import { Hono } from "hono";
+// Imported (not read at run time) so the bundle carries it: dist/ has no package.json beside it.
+import apiPackage from "../../package.json" with { type: "json" };
 import type { AppEnv } from "../http/env.ts";
 import { buildOpenApiDocument, type OpenApiDocument, type OpenApiInfo } from "../http/openapi.ts";
 import { defineResource } from "../http/resource.ts";
@@ -23,13 +25,13 @@ export const OPENAPI_PATH = "/openapi.json";
 export const DOCS_PATH = "/docs";
 export const DOCS_BUNDLE_PATH = "/docs/scalar.js";
 
-const require = createRequire(import.meta.url);
+const requireHere = createRequire(import.meta.url);
 /** Scalar's standalone bundle: the file its CDN would serve, from the pinned package. */
-const SCALAR_BUNDLE = require.resolve("@scalar/api-reference/browser/standalone.js");
+const SCALAR_BUNDLE = requireHere.resolve("@scalar/api-reference/browser/standalone.js");
 
 export const API_INFO: OpenApiInfo = {
   title: "cellport",
-  version: (require("../../package.json") as { version: string }).version,
+  version: apiPackage.version,
   description: [
     "Export, snapshot and import whole Personium cells, with Personium's `{CellURL}__export`, `__import` and",
     "`__snapshot` API. Errors are Personium error bodies (`PersoniumError`); the HTTP status is the three",

@@ -442,10 +442,18 @@ export async function runLoadtest(
   }
 
   metrics.tick(startedAt);
+  // Every tick samples the queue; the samples still in flight are awaited at the end,
+  // so even a run shorter than a tick has its queue depth.
+  const samples = new Set<Promise<void>>();
+  const sample = () => {
+    const pending = sampleQueue().finally(() => samples.delete(pending));
+    samples.add(pending);
+  };
+  sample();
   const ticker = setInterval(() => {
     const now = Date.now();
     metrics.tick(now);
-    void sampleQueue();
+    sample();
     deps.onTick?.({
       elapsedMs: now - startedAt,
       launched: counts.launched,
@@ -466,6 +474,7 @@ export async function runLoadtest(
     await Promise.all(pollers);
     await verifications.drain();
     clearInterval(ticker);
+    await Promise.all(samples);
     metrics.tick(Date.now());
     if (!options.keep)
       for (const state of cells) {

@@ -126,24 +126,34 @@ function baseEnv(ctx: StackContext, extra: Record<string, string>): NodeJS.Proce
   };
 }
 
+/**
+ * The processes as users run them: the bundles `scripts/build.mjs` makes (run by the
+ * bootstrap of `npm start` / `npm test`, and by the e2e global setup).
+ */
+export const PROCESS_ENTRIES = {
+  api: "packages/api/dist/main.mjs",
+  worker: "packages/worker/dist/main.mjs",
+} as const;
+
+/** Node arguments that run `entry`: a bundle as it is, a TypeScript file through tsx's loader. */
+export function nodeArgsFor(entry: string, nodeArgs: readonly string[] = []): string[] {
+  const loader = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+  return [...loader, ...nodeArgs, join(repoRoot, entry)];
+}
+
 export function spawnProcess(
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
   options: SpawnOptions = {},
 ): Proc {
-  // One process, node itself with tsx's loader: the `tsx` command would run the
-  // service as a child of its own, so a SIGKILL (a crash test) killed only the tsx
-  // parent and left the real process running, orphaned.
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", ...(options.nodeArgs ?? []), join(repoRoot, entry)],
-    {
-      cwd: repoRoot,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  // One process, node itself (never the `tsx` command, which runs the service as a
+  // child of its own: a SIGKILL in a crash test would kill only that parent).
+  const child = spawn(process.execPath, nodeArgsFor(entry, options.nodeArgs), {
+    cwd: repoRoot,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return new Proc(name, child, options.echo ?? false);
 }
 
@@ -159,7 +169,7 @@ export async function startApi(
   const port = await freePort();
   const proc = spawnProcess(
     "api",
-    "packages/api/src/main.ts",
+    PROCESS_ENTRIES.api,
     baseEnv(ctx, { PORT: String(port), HOST: "127.0.0.1", ...extra }),
     { echo: ctx.echo ?? false, ...options },
   );
@@ -173,7 +183,7 @@ export async function startWorker(
   extra: Record<string, string> = {},
   options: SpawnOptions = {},
 ): Promise<Proc> {
-  const proc = spawnProcess("worker", "packages/worker/src/main.ts", baseEnv(ctx, extra), {
+  const proc = spawnProcess("worker", PROCESS_ENTRIES.worker, baseEnv(ctx, extra), {
     echo: ctx.echo ?? false,
     ...options,
   });
