@@ -80,7 +80,14 @@ async function main(): Promise<void> {
   const redis = await resolveRedis({ redisUrl: config.REDIS_URL, dataDir, logger });
   shutdown.add("embedded redis-server", () => redis.stop());
 
-  const env = { ...process.env, REDIS_URL: redis.url, CELLPORT_DATA_DIR: dataDir };
+  // MALLOC_ARENA_MAX: glibc gives each zlib thread its own malloc arena, and freed
+  // deflate buffers stay resident in them; two arenas keep a worker's RSS flat.
+  const env = {
+    MALLOC_ARENA_MAX: "2",
+    ...process.env,
+    REDIS_URL: redis.url,
+    CELLPORT_DATA_DIR: dataDir,
+  };
   // The bundles `npm start`'s bootstrap has just built (scripts/build.mjs).
   startChild("worker", "packages/worker/dist/main.mjs", env);
   startChild("api", "packages/api/dist/main.mjs", env);

@@ -121,6 +121,8 @@ function baseEnv(ctx: StackContext, extra: Record<string, string>): NodeJS.Proce
     CELLPORT_QUEUE_PREFIX: ctx.prefix,
     CELLPORT_MASTER_TOKEN: ctx.masterToken,
     CELLPORT_TOKEN_SECRET: ctx.tokenSecret,
+    // As the start scripts run them (see package.json): fewer glibc malloc arenas.
+    MALLOC_ARENA_MAX: "2",
     LOG_LEVEL: "info",
     ...extra,
   };
