@@ -9,6 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          sequence: { groupOrder: 0 },
           include: ["packages/*/src/**/*.test.ts"],
           testTimeout: 20_000,
           hookTimeout: 20_000,
@@ -17,8 +18,23 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
+          sequence: { groupOrder: 1 },
           include: ["test/**/*.test.ts"],
           globalSetup: ["test/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "e2e-cluster",
+          sequence: { groupOrder: 2 },
+          // The end-to-end flows again, on a three-master Redis Cluster. faults.test.ts
+          // manages Redis servers of its own, cluster.test.ts makes its own cluster.
+          include: ["test/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "test/faults.test.ts", "test/cluster.test.ts"],
+          globalSetup: ["test/global-setup.ts", "test/cluster-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 60_000,
           fileParallelism: false,

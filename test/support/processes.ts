@@ -17,6 +17,7 @@ import {
   startApi,
   startWorker,
 } from "@cellport/cli/stack";
+import { inject } from "vitest";
 
 export {
   type ApiProc,
@@ -30,7 +31,14 @@ export {
   startWorker,
 };
 
-export const REDIS_URL = process.env.CELLPORT_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+/**
+ * The Redis the processes under test use: the cluster of the `e2e-cluster` project
+ * (test/cluster-setup.ts), else CELLPORT_TEST_REDIS_URL, else the machine's 6379.
+ */
+export const REDIS_URL =
+  (inject("redisUrl") as string | undefined) ??
+  process.env.CELLPORT_TEST_REDIS_URL ??
+  "redis://127.0.0.1:6379";
 const verbose = Boolean(process.env.CELLPORT_TEST_VERBOSE);
 
 export function createContext(): Promise<StackContext> {

@@ -10,8 +10,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRedisClient, waitForReady as waitForRedis } from "@cellport/queue";
 import { freePort } from "@cellport/runtime";
-import { Redis } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
 
@@ -208,18 +209,25 @@ async function waitForReady(proc: Proc, url: string, timeoutMs = 30_000): Promis
 }
 
 /** Removes the stack's Redis keys and data dir. */
+/** Deletes every key of `prefix` on one node (SCAN is per node, also in a cluster). */
+async function deletePrefix(node: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await node.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    // One DEL per key: in a cluster, a multi-key DEL must stay within one slot.
+    await Promise.all(keys.map((key) => node.del(key)));
+  } while (cursor !== "0");
+}
+
 export async function cleanupContext(ctx: StackContext): Promise<void> {
-  const redis = new Redis(ctx.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = createRedisClient(ctx.redisUrl, { maxRetriesPerRequest: 1 });
   try {
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${ctx.prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
+    await waitForRedis(client, 10_000);
+    const nodes = client instanceof Cluster ? client.nodes("master") : [client];
+    for (const node of nodes) await deletePrefix(node, ctx.prefix);
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
   await rm(ctx.dataDir, { recursive: true, force: true });
 }
