@@ -16,12 +16,11 @@
  * In-process (`createApp` through the test app: a real fs store in a temp dir and
  * the real job backend on Redis under a unique prefix). Runs are bounded for CI.
  */
-import { lstat, readdir } from "node:fs/promises";
-import path from "node:path";
 import { Readable } from "node:stream";
 import { isValidCellName } from "@cellport/shared";
 import { buildHostileArchive, hostileArchive } from "@cellport/snapshot/hostile-zips";
 import { buildZip, minimalSnapshotEntries } from "@cellport/snapshot/testing";
+import { changedPaths, treeState } from "@cellport/store/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintPCookie } from "./auth/tokens.ts";
@@ -75,30 +74,6 @@ async function restoreFixtures(): Promise<void> {
     await t.releaseCell(HELD, "import");
     await t.holdCell(HELD, "export");
   }
-}
-
-/** Every path under the test root → its state (files: size + mtime; dirs only exist). */
-async function snapshotTree(dir = t.root, into = new Map<string, string>()): Promise<Map<string, string>> {
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const full = path.join(dir, name);
-    const info = await lstat(full).catch(() => null);
-    if (!info) continue;
-    const key = path.relative(t.root, full).split(path.sep).join("/");
-    if (info.isDirectory()) {
-      into.set(key, "dir");
-      await snapshotTree(full, into);
-    } else {
-      into.set(key, info.isSymbolicLink() ? "link" : `file ${info.size} ${info.mtimeMs}`);
-    }
-  }
-  return into;
-}
-
-function changedPaths(before: Map<string, string>, after: Map<string, string>): string[] {
-  const changed = new Set<string>();
-  for (const [key, state] of after) if (before.get(key) !== state) changed.add(key);
-  for (const key of before.keys()) if (!after.has(key)) changed.add(key);
-  return [...changed].sort();
 }
 
 /**
@@ -492,11 +467,13 @@ describe("hostile requests (property)", () => {
         const req = toRequest(generated);
         if (!req) return;
         sent++;
-        const before = await snapshotTree();
+        const before = await treeState(t.root);
         const { res, text } = await send(req);
         expectPersoniumAnswer(req, res, text);
         const pathname = new URL(req.url).pathname;
-        const outside = changedPaths(before, await snapshotTree()).filter((p) => !allowedChange(pathname, p));
+        const outside = changedPaths(before, await treeState(t.root)).filter(
+          (p) => !allowedChange(pathname, p),
+        );
         expect(outside, `${req.method} ${pathname} → ${res.status}`).toEqual([]);
         await restoreFixtures();
       }),
@@ -520,7 +497,7 @@ describe("hostile archives through POST __import (property)", () => {
           "hostile.zip",
           Readable.from([await buildHostileArchive(spec)]),
         );
-        const before = await snapshotTree();
+        const before = await treeState(t.root);
         const req = new Request(`http://localhost/${FREE}/__import`, {
           method: "POST",
           headers: { Authorization: `Bearer ${MASTER_TOKEN}` },
@@ -532,7 +509,7 @@ describe("hostile archives through POST __import (property)", () => {
         const code = res.status === 202 ? "202" : (JSON.parse(text) as { code: string }).code;
         codes.set(code, (codes.get(code) ?? 0) + 1);
         // Validation reads; it never writes (the accepted job would, in a worker).
-        expect(changedPaths(before, await snapshotTree())).toEqual([]);
+        expect(changedPaths(before, await treeState(t.root))).toEqual([]);
         await t.deps.store.snapshots.delete(FREE, "hostile.zip");
         await restoreFixtures();
       }),

@@ -7,13 +7,14 @@
  * (the api's POST `__import` property uses the same ones).
  */
 import { existsSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { PersoniumError } from "@cellport/shared";
 import { buildHostileArchive, hostileArchive } from "@cellport/snapshot/hostile-zips";
 import { type CellStore, createFsStore } from "@cellport/store";
+import { changedPaths, treeState } from "@cellport/store/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "./import-pipeline.ts";
@@ -48,30 +49,6 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Every path under `dir` → what identifies its state (files: size and mtime; links: target). */
-async function snapshotTree(dir: string, into = new Map<string, string>()): Promise<Map<string, string>> {
-  for (const name of await readdir(dir)) {
-    const full = path.join(dir, name);
-    const info = await lstat(full);
-    const key = path.relative(root, full);
-    if (info.isDirectory()) {
-      // A directory's own mtime changes with every temp file created and removed in it.
-      into.set(key, "dir");
-      await snapshotTree(full, into);
-    } else {
-      into.set(key, info.isSymbolicLink() ? "link" : `file ${info.size} ${info.mtimeMs}`);
-    }
-  }
-  return into;
-}
-
-function changes(before: Map<string, string>, after: Map<string, string>): string[] {
-  const changed = new Set<string>();
-  for (const [key, state] of after) if (before.get(key) !== state) changed.add(key);
-  for (const key of before.keys()) if (!after.has(key)) changed.add(key);
-  return [...changed].sort();
-}
-
 describe("import of hostile archives (property)", () => {
   it("succeeds or fails with a PR400 error, writes only inside the cell, and a failure changes nothing", async () => {
     const cellDir = path.join("a", "b", "c", "data", "cells", CELL) + path.sep;
@@ -81,7 +58,7 @@ describe("import of hostile archives (property)", () => {
         const bytes = await buildHostileArchive(spec);
         await store.snapshots.put(CELL, "h.zip", Readable.from([bytes]));
         const absolute = spec.added.map((a) => a.name).filter((n) => n.startsWith("/") && !existsSync(n));
-        const before = await snapshotTree(root);
+        const before = await treeState(root);
 
         const outcome = await runImport({
           store,
@@ -94,7 +71,7 @@ describe("import of hostile archives (property)", () => {
           (error: unknown) => error,
         );
 
-        const changed = changes(before, await snapshotTree(root));
+        const changed = changedPaths(before, await treeState(root));
         expect(changed.filter((p) => !p.startsWith(cellDir))).toEqual([]);
         for (const name of absolute) expect(existsSync(name), name).toBe(false);
         if (outcome !== null) {
