@@ -11,6 +11,7 @@
  *    the write lock (409), body validation and the operation.
  */
 
+import { createUnredactedSibling } from "@cellport/runtime";
 import { PersoniumError, REQUEST_KEY_HEADER } from "@cellport/shared";
 import { Hono, type MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): CellportApp {
   const metrics = deps.metrics ?? createApiMetrics({ jobs: deps.jobs });
   const router = createRouter({ ...deps, metrics });
   const { personiumVersion } = deps.config;
+  const accessLog = createUnredactedSibling(deps.logger);
 
   async function fetch(request: Request, env: Record<string, unknown> = {}): Promise<Response> {
     const started = performance.now();
@@ -142,7 +144,8 @@ export function createApp(deps: AppDeps): CellportApp {
     }
     response = withConventionHeaders(response, { personiumVersion, requestKey });
     const elapsedMs = performance.now() - started;
-    logAccess(log, {
+    logAccess(accessLog, {
+      requestKey,
       method: effective.method,
       ...(effective.method !== request.method ? { originalMethod: request.method } : {}),
       path: rawPathOf(request),

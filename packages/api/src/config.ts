@@ -33,6 +33,12 @@ const schema = z.object({
   CELLPORT_METRICS_TOKEN_REQUIRED: boolVar(false),
   /** The bull-board dashboard at `/admin/queues` (master token): read-only unless asked otherwise. */
   CELLPORT_QUEUE_DASHBOARD: z.enum(["read-only", "read-write", "off"]).default("read-only"),
+  /**
+   * How old an "in progress" status served from this process's memory may be (0: ask
+   * Redis on every poll). Clients polling slower than this see monotonic progress
+   * across api processes.
+   */
+  CELLPORT_STATUS_MAX_AGE_MS: intVar(100, 0, 5_000),
 });
 
 export type ApiConfig = z.infer<typeof schema>;

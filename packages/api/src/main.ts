@@ -33,7 +33,11 @@ async function start(config: ApiConfig, logger: Logger, shutdown: Shutdown): Pro
   const redis = await resolveRedis({ redisUrl: config.REDIS_URL, dataDir, logger });
   shutdown.add("embedded redis-server", () => redis.stop());
 
-  const jobs = createJobBackend({ redisUrl: redis.url, prefix: config.CELLPORT_QUEUE_PREFIX });
+  const jobs = createJobBackend({
+    redisUrl: redis.url,
+    prefix: config.CELLPORT_QUEUE_PREFIX,
+    statusMaxAgeMs: config.CELLPORT_STATUS_MAX_AGE_MS,
+  });
   shutdown.add("job backend", () => jobs.close());
 
   const dashboardMode = config.CELLPORT_QUEUE_DASHBOARD;

@@ -6,6 +6,7 @@
  *   picked up again after its worker died), and after its subscriber reconnects;
  * - a pub/sub message with the job id tells a worker running it right now.
  */
+import { type ChannelListener, listenOnChannel } from "./channel.ts";
 import type { RedisClient } from "./connection.ts";
 import { type CellportKeys, DEFAULT_PREFIX, keysFor } from "./keys.ts";
 
@@ -28,41 +29,22 @@ export async function clearCancel(redis: RedisClient, prefix: string, jobId: str
   await redis.del(keysFor(prefix).cancel(jobId));
 }
 
-export interface CancelListener {
-  close(): Promise<void>;
-}
+export type CancelListener = ChannelListener;
 
 /**
- * Subscribes `subscriber` (a connection of its own: a subscribed ioredis client can do
- * nothing else) to the cancel channel. `onCancel` gets each job id; `onResubscribed`
- * runs after a reconnect, when messages sent meanwhile may have been missed.
+ * Subscribes `subscriber` to the cancel channel. `onCancel` gets each job id;
+ * `onResubscribed` runs after a reconnect, when messages sent meanwhile may have been missed.
  */
-export async function listenForCancels(options: {
+export function listenForCancels(options: {
   subscriber: RedisClient;
   prefix?: string;
   onCancel: (jobId: string) => void;
   onResubscribed?: () => void;
 }): Promise<CancelListener> {
-  const { subscriber, onCancel, onResubscribed } = options;
-  const channel = keysFor(options.prefix ?? DEFAULT_PREFIX).cancelChannel;
-  const onMessage = (from: string, message: string) => {
-    if (from === channel) onCancel(message);
-  };
-  let readyCount = 0;
-  const onReady = () => {
-    // ioredis re-subscribes by itself on reconnect (autoResubscribe); the first ready is the initial connect.
-    readyCount += 1;
-    if (readyCount > 1) onResubscribed?.();
-  };
-  subscriber.on("message", onMessage);
-  subscriber.on("ready", onReady);
-  if (subscriber.status === "ready") readyCount = 1;
-  await subscriber.subscribe(channel);
-  return {
-    async close() {
-      subscriber.off("message", onMessage);
-      subscriber.off("ready", onReady);
-      await subscriber.unsubscribe(channel).catch(() => {});
-    },
-  };
+  return listenOnChannel({
+    subscriber: options.subscriber,
+    channel: keysFor(options.prefix ?? DEFAULT_PREFIX).cancelChannel,
+    onMessage: options.onCancel,
+    ...(options.onResubscribed ? { onResubscribed: options.onResubscribed } : {}),
+  });
 }

@@ -7,8 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { listenForCancels } from "./cancel.ts";
 import { workerConnectionOptions } from "./connection.ts";
 import { createJobBackend } from "./job-backend.ts";
+import { publishJobEnded } from "./job-ended.ts";
 import { keysFor } from "./keys.ts";
-import { QueueUnavailableError } from "./port.ts";
+import { type JobBackend, QueueUnavailableError } from "./port.ts";
 import { createJobRecorder, historyEntry } from "./recorder.ts";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix, waitFor } from "./testing.ts";
 
@@ -187,6 +188,63 @@ describe("current", () => {
       return job?.state === "delayed" ? job : null;
     });
     expect(exportStatus(delayed).status).toBe("exportation in progress");
+  });
+});
+
+describe("status (the polled read, cached per process)", () => {
+  // Two api processes: `other` caches for long, so only the end-of-job feed can refresh it.
+  const other = createJobBackend({ redisUrl: TEST_REDIS_URL, prefix, statusMaxAgeMs: 60_000 });
+  afterAll(() => other.close());
+
+  /** Lets a process subscribe to the end-of-job feed (its first status read starts it). */
+  async function following(backend: JobBackend, cell: string): Promise<void> {
+    await backend.status(cell);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  it("reads in progress in every process as soon as one of them accepted the job", async () => {
+    const cell = freshCell();
+    await following(other, cell);
+    expect(await other.status(cell)).toBeNull();
+    await backend.enqueue(jobData(cell));
+    expect((await other.status(cell))?.state).toBe("waiting");
+    expect(other.holdsJob(cell)).toBe(true);
+  });
+
+  it("serves progress from memory, and reads 'nothing running' once the job's end is announced", async () => {
+    const cell = freshCell();
+    await following(other, cell);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { worker } = startWorker(async (job) => {
+      await job.updateProgress(10);
+      await released;
+      return {};
+    });
+    worker.on("completed", (job) => void publishJobEnded(admin, keys, job.data.cell));
+    await backend.enqueue(jobData(cell));
+    await waitFor(async () => (await backend.current(cell))?.progress === 10);
+    await other.status(cell);
+    await admin.hset(keys.bull((await admin.get(keys.dedup(cell))) ?? ""), "progress", "20");
+    expect((await other.status(cell))?.progress).not.toBe(20); // from memory (max age 60 s)
+    expect((await backend.status(cell))?.progress).toBe(20); // max age 100 ms: read again
+    release();
+    await waitFor(async () => (await other.status(cell)) === null, {
+      timeoutMs: 3_000,
+      what: "the announced end to reach the other process",
+    });
+    expect(other.holdsJob(cell)).toBe(false);
+  });
+
+  it("forgets a cancelled queued job at once in every process", async () => {
+    const cell = freshCell();
+    await following(other, cell);
+    await backend.enqueue(jobData(cell));
+    expect(await other.status(cell)).not.toBeNull();
+    expect(await backend.cancel(cell, "export")).toBe(true);
+    await waitFor(async () => (await other.status(cell)) === null, { timeoutMs: 3_000 });
   });
 });
 

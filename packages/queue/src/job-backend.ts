@@ -8,14 +8,17 @@
 import { type CellJobData, type CurrentJob, isInProgress, QUEUE_NAME } from "@cellport/shared";
 import { Queue } from "bullmq";
 import { requestCancel } from "./cancel.ts";
+import { type ChannelListener, listenOnChannel } from "./channel.ts";
 import {
   assertPrefixFits,
   createRedisClient,
   isConnectionError,
   producerConnectionOptions,
+  type RedisClient,
   waitForReady,
 } from "./connection.ts";
 import { holderId, readJob } from "./current-job.ts";
+import { publishJobEnded } from "./job-ended.ts";
 import { JOB_OPTIONS, newJobId, QUEUE_STREAMS } from "./job-options.ts";
 import { DEFAULT_PREFIX, keysFor } from "./keys.ts";
 import {
@@ -26,6 +29,10 @@ import {
   QueueUnavailableError,
 } from "./port.ts";
 import { createJobRecorder, historyEntry } from "./recorder.ts";
+import { createStatusCache } from "./status-cache.ts";
+
+/** Long enough to spare Redis most status reads, short enough to stay below any sane poll interval. */
+export const DEFAULT_STATUS_MAX_AGE_MS = 100;
 
 export interface JobBackendOptions {
   redisUrl: string;
@@ -37,11 +44,14 @@ export interface JobBackendOptions {
   timeoutMs?: number;
   /** How long `cancel` waits for a running job to let go of its cell. Default 5000 ms. */
   cancelWaitMs?: number;
+  /** Max age of an in-progress status served from memory; 0 reads Redis every time. Default 100 ms. */
+  statusMaxAgeMs?: number;
 }
 
 /** Deduplicated adds retried when the holder finished between our add and our read of it. */
 const ENQUEUE_TRIES = 3;
 const CANCEL_POLL_MS = 50;
+const SUBSCRIBE_RETRY_MS = 1_000;
 
 export function createJobBackend(options: JobBackendOptions): JobBackend {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -53,6 +63,54 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
   const recorder = createJobRecorder(redis, { prefix, historyLimit: options.historyLimit });
   let queuePromise: Promise<Queue<CellJobData>> | undefined;
   let closing: Promise<void> | undefined;
+  const statusMaxAgeMs = options.statusMaxAgeMs ?? DEFAULT_STATUS_MAX_AGE_MS;
+  const statusCache = createStatusCache({
+    readFresh: (cell) => guard(() => current(cell)),
+    maxAgeMs: statusMaxAgeMs,
+  });
+  let jobEnds: Promise<ChannelListener | undefined> | undefined;
+  let subscriber: RedisClient | undefined;
+
+  /**
+   * Subscribes to the job-ended feed on the first status read: the cache serves only
+   * while it hears every end. Until then, or if subscribing fails (tried again after a
+   * pause), status reads go to Redis.
+   */
+  function followJobEnds(): void {
+    if (jobEnds || closing || statusMaxAgeMs === 0) return;
+    const connection = redis.duplicate();
+    connection.on("error", () => {});
+    subscriber = connection;
+    jobEnds = waitForReady(connection, timeoutMs)
+      .then(() =>
+        listenOnChannel({
+          subscriber: connection,
+          channel: keys.jobEndedChannel,
+          onMessage: (cell) => statusCache.forget(cell),
+          onDown: () => statusCache.setServing(false),
+          onResubscribed: () => statusCache.setServing(true),
+        }),
+      )
+      .then(
+        (listener) => {
+          statusCache.setServing(!closing);
+          return listener;
+        },
+        () => {
+          connection.disconnect();
+          setTimeout(() => {
+            if (subscriber === connection) jobEnds = undefined;
+          }, SUBSCRIBE_RETRY_MS).unref();
+          return undefined;
+        },
+      );
+  }
+
+  /** Tells every api process (this one first) that the cell's job ended. */
+  async function announceJobEnded(cell: string): Promise<void> {
+    statusCache.forget(cell);
+    await publishJobEnded(redis, keys, cell);
+  }
 
   /**
    * The BullMQ Queue, created once Redis first answered. BullMQ's connection setup
@@ -113,6 +171,7 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
           const jobId = newJobId(data.kind);
           const job = await queue.add(data.kind, data, { jobId, deduplication: { id: data.cell } });
           if (job.id === jobId) {
+            statusCache.forget(data.cell);
             // The failure of the previous import is shown until the next import starts (spec §4.2).
             if (data.kind === "import") await recorder.clearImportFailure(data.cell);
             return { accepted: true, jobId };
@@ -130,6 +189,15 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
       return guard(() => current(cell));
     },
 
+    status(cell) {
+      followJobEnds();
+      return statusCache.read(cell);
+    },
+
+    holdsJob(cell) {
+      return statusCache.holdsJob(cell);
+    },
+
     cancel(cell, kind) {
       return guard(async () => {
         const id = await holderId(redis, keys, cell);
@@ -143,6 +211,7 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
           const attempts = Number(await redis.hget(keys.bull(id), "atm")) || 0;
           if ((await queue.remove(id)) === 1) {
             await recorder.recordHistory(cell, historyEntry(job.data, "cancelled", { attempts }));
+            await announceJobEnded(cell);
             return true;
           }
         }
@@ -150,7 +219,11 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
         await requestCancel(redis, keys, id);
         const until = Date.now() + cancelWaitMs;
         while (Date.now() < until) {
-          if ((await holderId(redis, keys, cell)) !== id) return true;
+          // The worker announces the end itself; this process must not wait for the echo.
+          if ((await holderId(redis, keys, cell)) !== id) {
+            statusCache.forget(cell);
+            return true;
+          }
           await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
         }
         // Still held (its worker may be dead): the cancel key stays, so whichever worker
@@ -187,6 +260,9 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
 
     close() {
       closing ??= (async () => {
+        statusCache.setServing(false);
+        await (await jobEnds)?.close();
+        subscriber?.disconnect();
         const queue = await queuePromise?.catch(() => undefined);
         await queue?.close().catch(() => {});
         await redis.quit().catch(() => redis.disconnect());

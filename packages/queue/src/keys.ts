@@ -24,6 +24,8 @@ export interface CellportKeys {
   cancel(jobId: string): string;
   /** Pub/sub channel carrying the id of a job to cancel, to every worker process. */
   readonly cancelChannel: string;
+  /** Pub/sub channel carrying the name of a cell whose job just ended, to every api process. */
+  readonly jobEndedChannel: string;
 }
 
 export function keysFor(prefix: string = DEFAULT_PREFIX): CellportKeys {
@@ -36,5 +38,6 @@ export function keysFor(prefix: string = DEFAULT_PREFIX): CellportKeys {
     importFailure: (cell) => `${prefix}:import-failure:${cell}`,
     cancel: (jobId) => `${prefix}:cancel:${jobId}`,
     cancelChannel: `${prefix}:cancel`,
+    jobEndedChannel: `${prefix}:job-ended`,
   };
 }

@@ -31,8 +31,19 @@ export interface JobBackend {
    * exactly one is accepted. Resolves only once the job is durably in Redis.
    */
   enqueue(data: CellJobData): Promise<EnqueueResult>;
-  /** The cell's queued or running job, or null: the cell lock and the status source. */
+  /** The cell's queued or running job, or null, read from Redis: the cell lock. */
   current(cell: string): Promise<CurrentJob | null>;
+  /**
+   * The same for the polled status endpoints: an in-progress answer may come from this
+   * process's memory, at most the status max age old; "nothing running" never does
+   * (status-cache.ts says why that keeps every promise of the status endpoints).
+   */
+  status(cell: string): Promise<CurrentJob | null>;
+  /**
+   * True when this process saw, within the status max age, that the cell has a job in
+   * progress — so the cell exists (a cell with a job cannot be deleted). Never reads Redis.
+   */
+  holdsJob(cell: string): boolean;
   /**
    * Cancels the cell's queued or running export (from any process; the worker may be
    * on another machine). Resolves true once the job no longer holds the cell, false

@@ -12,6 +12,12 @@ describe("request key", () => {
     ["ключ", false],
   ])("%j valid: %s", (key, ok) => expect(isValidRequestKey(key)).toBe(ok));
 
+  it("encodes its bytes as base64url", () => {
+    const bytes = Uint8Array.from({ length: 16 }, (_, i) => i * 17);
+    const b64 = (data: Uint8Array) => Buffer.from(data).toString("base64url");
+    expect(generateRequestKey(bytes)).toBe(`${b64(bytes.subarray(0, 3))}_${b64(bytes)}`);
+  });
+
   it("generates the seed's 4_22 form, valid and distinct", () => {
     const keys = new Set(Array.from({ length: 100 }, () => generateRequestKey()));
     expect(keys.size).toBe(100);

@@ -3,6 +3,7 @@
  * config once (a bad one exits 1 before any socket opens), acquires resources in
  * order, and registers their release in reverse order.
  */
+import { readdirSync } from "node:fs";
 import os from "node:os";
 import { resolve } from "node:path";
 import {
@@ -21,10 +22,23 @@ import { createWorkerMetrics } from "./metrics.ts";
 import { startMetricsServer } from "./metrics-server.ts";
 import { createCellWorker } from "./worker.ts";
 
-/** Lowers this process's CPU priority (its zlib threads inherit it); best effort. */
+/**
+ * Lowers the CPU priority of every thread of this process; best effort. Linux keeps a
+ * nice value per thread and `setpriority(pid)` changes only the thread with that id,
+ * so the threads that already exist (libuv's pool, which runs zlib and fs work, and
+ * V8's helpers) are reniced one by one through /proc/self/task; threads created later
+ * inherit the value of the (reniced) thread that creates them.
+ */
 function lowerPriority(nice: number, logger: Logger): void {
+  if (nice <= 0) return;
+  let threadIds: number[] = [process.pid];
   try {
-    if (nice > 0 && os.getPriority() < nice) os.setPriority(nice);
+    threadIds = readdirSync("/proc/self/task").map(Number).filter(Number.isInteger);
+  } catch {
+    // No /proc (not Linux): the process-wide call below is all there is.
+  }
+  try {
+    for (const id of threadIds) if (os.getPriority(id) < nice) os.setPriority(id, nice);
   } catch (error) {
     logger.warn({ err: error, nice }, "could not lower the worker's CPU priority");
   }

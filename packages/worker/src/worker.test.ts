@@ -120,6 +120,30 @@ describe("cell worker", () => {
     expect(await findTempFiles(fixture.dataDir)).toEqual([]);
   });
 
+  it("announces each job's end (completed or failed) once BullMQ has recorded it", async () => {
+    const subscriber = admin.duplicate();
+    const heard: Array<{ cell: string; heldAtThatMoment: boolean }> = [];
+    subscriber.on("message", (_channel: string, cell: string) => {
+      void admin.exists(keys.dedup(cell)).then((held) => heard.push({ cell, heldAtThatMoment: held === 1 }));
+    });
+    await subscriber.subscribe(keys.jobEndedChannel);
+    try {
+      await seedCell(fixture.store, "c1");
+      await startWorker();
+      await enqueue(exportJob("c1", "ok"));
+      await untilReady("c1");
+      await enqueue(exportJob("missing-cell", "never"));
+      await untilReady("missing-cell");
+      await waitFor(() => heard.length >= 2, { what: "two announcements" });
+      expect(heard).toEqual([
+        { cell: "c1", heldAtThatMoment: false },
+        { cell: "missing-cell", heldAtThatMoment: false },
+      ]);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
   it("a permanent failure writes `.error`, a failed history entry, and frees the cell at once", async () => {
     await seedCell(fixture.store, "c1");
     await startWorker({ store: failingStore(fixture.store, () => new CellNotFoundError("gone")) });

@@ -15,7 +15,9 @@ import {
   createRedisClient,
   DEFAULT_PREFIX,
   isCancelRequested,
+  keysFor,
   listenForCancels,
+  publishJobEnded,
   workerConnectionOptions,
 } from "@cellport/queue";
 import type { Logger } from "@cellport/runtime";
@@ -172,10 +174,21 @@ export async function createCellWorker(options: CellWorkerOptions): Promise<Cell
     }
     logger.error({ err: error }, "worker error");
   });
+  // BullMQ emits these once the end is in Redis: the api processes may now drop their
+  // cached "in progress" of the cell and read "ready".
+  const keys = keysFor(prefix);
+  const announceEnd = (cell: string) =>
+    publishJobEnded(connection, keys, cell).catch((e: unknown) =>
+      logger.debug({ err: e, cell }, "could not announce a job's end"),
+    );
+  worker.on("completed", (job) => void announceEnd(job.data.cell));
   worker.on("failed", (job, error) => {
+    // Only final failures carry finishedOn; a retried job still holds its cell.
+    if (!job?.finishedOn) return;
+    void announceEnd(job.data.cell);
     // Failures BullMQ decides without our processor (a job that stalled too often) still
-    // owe clients a `.error` file and a history entry. Only final failures carry finishedOn.
-    if (!job?.finishedOn || isRecordedFailure(error)) return;
+    // owe clients a `.error` file and a history entry.
+    if (isRecordedFailure(error)) return;
     const jobLogger = logger.child({ requestKey: job.data.requestKey, jobId: job.id, cell: job.data.cell });
     jobLogger.error({ err: error }, "job failed outside the processor");
     void recordJobFailure({ store, recorder }, job, UNKNOWN_ERROR_BODY, { logger: jobLogger });

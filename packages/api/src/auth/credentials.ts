@@ -3,6 +3,7 @@
  * when there is none — the p_cookie pair (`p_cookie_peer` query + `p_cookie` cookie).
  */
 import { PersoniumError } from "@cellport/shared";
+import { urlOf } from "../http/urls.ts";
 import { openPCookie } from "./tokens.ts";
 
 export const P_COOKIE = "p_cookie";
@@ -19,7 +20,7 @@ export function credentialSourceOf(request: Request): CredentialSource {
   return {
     authorization: request.headers.get("authorization"),
     cookieHeader: request.headers.get("cookie"),
-    peer: new URL(request.url).searchParams.get(P_COOKIE_PEER),
+    peer: urlOf(request).searchParams.get(P_COOKIE_PEER),
   };
 }
 

@@ -5,7 +5,6 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
   createHmac,
   hkdfSync,
   randomBytes,
@@ -132,9 +131,22 @@ export function verifyCellToken(token: string, secret: string, now: number = Dat
  * on equal-length digests and leaks neither content nor length.
  */
 export function secretsEqual(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given, "utf8").digest();
-  const b = createHash("sha256").update(expected, "utf8").digest();
-  return timingSafeEqual(a, b);
+  const a = Buffer.from(given, "utf8");
+  const b = expectedBytes(expected);
+  // Only the length can leak, as with any constant-time comparison; the bytes cannot.
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The expected side is the process's master token: encoded once, not on every request. */
+const expectedEncodings = new Map<string, Buffer>();
+function expectedBytes(expected: string): Buffer {
+  let bytes = expectedEncodings.get(expected);
+  if (!bytes) {
+    if (expectedEncodings.size >= 16) expectedEncodings.clear();
+    bytes = Buffer.from(expected, "utf8");
+    expectedEncodings.set(expected, bytes);
+  }
+  return bytes;
 }
 
 // --- p_cookie -------------------------------------------------------------------

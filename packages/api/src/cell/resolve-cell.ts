@@ -17,7 +17,9 @@ export function resolveCell(deps: AppDeps): MiddlewareHandler<AppEnv> {
     const name = rawPathOf(c.req.raw).split("/")[1] ?? "";
     // An unknown unit-level path reached the cell router only because nothing else matched it.
     if (name.startsWith(UNIT_PREFIX)) throw new PersoniumError("PR404-CM-0001");
-    if (!isValidCellName(name) || !(await deps.store.hasCell(name))) {
+    // A cell whose job this process just saw in progress exists (a cell with a job cannot
+    // be deleted): the polled status endpoints skip the disk.
+    if (!isValidCellName(name) || !(deps.jobs.holdsJob(name) || (await deps.store.hasCell(name)))) {
       throw new PersoniumError("PR404-DV-0003");
     }
     c.set("cell", name);

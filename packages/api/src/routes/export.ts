@@ -95,7 +95,7 @@ export function createExportRoutes(deps: AppDeps): Hono<AppEnv> {
         responses: { 200: { description: "The status document", json: ExportStatusSchema } },
         errors: ["PR503-SV-0001"],
         handler: async function getExportStatus(c) {
-          return c.json(exportStatus(await deps.jobs.current(c.get("cell"))));
+          return c.json(exportStatus(await deps.jobs.status(c.get("cell"))));
         },
       },
       POST: {

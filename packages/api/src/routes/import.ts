@@ -81,7 +81,7 @@ export function createImportRoutes(deps: AppDeps, options: ImportRouteOptions = 
         handler: async function getImportStatus(c) {
           const cell = c.get("cell");
           const [current, lastFailure] = await Promise.all([
-            deps.jobs.current(cell),
+            deps.jobs.status(cell),
             deps.jobs.lastImportFailure(cell),
           ]);
           return c.json(importStatus(current, lastFailure));

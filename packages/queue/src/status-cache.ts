@@ -1,0 +1,115 @@
+/**
+ * The per-process cache behind the polled status endpoints (GET `__export`,
+ * GET `__import`). Pollers ask for the same few cells thousands of times a second;
+ * Redis only needs to be asked once per cell every `maxAgeMs`.
+ *
+ * What keeps it honest:
+ * - Only *in-progress* answers are kept. "Nothing running" is always read from Redis,
+ *   so a job accepted by any process reads as in progress at once (spec §3.1: the
+ *   status already says so when the 202 arrives), and "ready" is never reported from
+ *   memory before the job really ended.
+ * - A cached answer is at most `maxAgeMs` old, counted from when its read was sent.
+ *   So a client polling no faster than that sees progress that never goes back, even
+ *   when successive polls land on different api processes.
+ * - When a job ends, the process that ended it publishes the cell's name
+ *   (job-ended.ts) and every api process drops its entry, so "ready" is not held
+ *   back by the max age. The cache only serves while that feed is subscribed.
+ * - A read that was already on its way when the cell's entry was dropped is handed to
+ *   its waiters but not kept.
+ */
+import type { CurrentJob } from "@cellport/shared";
+
+export interface StatusCache {
+  /** The cell's queued or running job, or null (from memory when fresh and in progress). */
+  read(cell: string): Promise<CurrentJob | null>;
+  /**
+   * True when a cached answer, at most 1 s (or twice the max age) old and not dropped
+   * since, says the cell has a job in progress.
+   */
+  holdsJob(cell: string): boolean;
+  /** Drops the cell's entry (its job ended or changed). */
+  forget(cell: string): void;
+  /** Starts (true) or stops (false, also dropping everything) serving from memory. */
+  setServing(serving: boolean): void;
+}
+
+export interface StatusCacheOptions {
+  /** The authoritative read (Redis). */
+  readFresh: (cell: string) => Promise<CurrentJob | null>;
+  maxAgeMs: number;
+  /** Entries beyond this are dropped wholesale (memory bound; they are only a cache). */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+interface Entry {
+  job: CurrentJob;
+  /** When the read that produced it was sent. */
+  readAt: number;
+}
+
+export function createStatusCache(options: StatusCacheOptions): StatusCache {
+  const { readFresh, maxAgeMs } = options;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? (() => performance.now());
+  const entries = new Map<string, Entry>();
+  /** One read on its way per cell; the ones that arrive meanwhile share it. */
+  const reading = new Map<string, Promise<CurrentJob | null>>();
+  let serving = false;
+  // "Has a job, so exists" stays true while its entry is being refreshed (a refresh is
+  // one Redis round trip; dozens of concurrent polls would otherwise all hit the disk).
+  const existenceMaxAgeMs = Math.max(1_000, 2 * maxAgeMs);
+
+  /** The cell's entry if it was read from Redis less than `ms` ago (and the cache serves). */
+  function within(cell: string, ms: number): Entry | undefined {
+    if (!serving) return undefined;
+    const entry = entries.get(cell);
+    return entry && now() - entry.readAt < ms ? entry : undefined;
+  }
+
+  function readThrough(cell: string): Promise<CurrentJob | null> {
+    const pending = reading.get(cell);
+    if (pending) return pending;
+    const readAt = now();
+    const read = readFresh(cell).then(
+      (job) => {
+        // Kept only if nothing dropped the cell meanwhile (its job may have ended since).
+        if (reading.get(cell) === read) {
+          reading.delete(cell);
+          if (job && serving && maxAgeMs > 0) {
+            if (entries.size >= maxEntries) entries.clear();
+            entries.set(cell, { job, readAt });
+          }
+        }
+        return job;
+      },
+      (error: unknown) => {
+        if (reading.get(cell) === read) reading.delete(cell);
+        throw error;
+      },
+    );
+    reading.set(cell, read);
+    return read;
+  }
+
+  return {
+    read(cell) {
+      const entry = within(cell, maxAgeMs);
+      return entry ? Promise.resolve(entry.job) : readThrough(cell);
+    },
+    holdsJob(cell) {
+      return within(cell, existenceMaxAgeMs) !== undefined;
+    },
+    forget(cell) {
+      entries.delete(cell);
+      reading.delete(cell);
+    },
+    setServing(value) {
+      serving = value;
+      if (!value) {
+        entries.clear();
+        reading.clear();
+      }
+    },
+  };
+}
