@@ -23,7 +23,7 @@ import { errorResponse, personiumErrorResponse } from "./http/errors.ts";
 import { applyOverrides, rawHeaderValues, X_OVERRIDE } from "./http/override.ts";
 import { isPreflight, preflightResponse } from "./http/preflight.ts";
 import { resolveRequestKey } from "./http/request-key.ts";
-import { withConventionHeaders } from "./http/response-headers.ts";
+import { type NodeResponseHeaders, withConventionHeaders } from "./http/response-headers.ts";
 import { baseUrlOf, rawPathOf, resourceUrlOf } from "./http/urls.ts";
 import { createApiMetrics } from "./metrics/api-metrics.ts";
 import { createApiDocsRoutes } from "./routes/api-docs.ts";
@@ -142,7 +142,11 @@ export function createApp(deps: AppDeps): CellportApp {
         resourceUrl: resourceUrlOf(baseUrl, request),
       });
     }
-    response = withConventionHeaders(response, { personiumVersion, requestKey });
+    response = withConventionHeaders(
+      response,
+      { personiumVersion, requestKey },
+      env.outgoing as NodeResponseHeaders | undefined,
+    );
     const elapsedMs = performance.now() - started;
     logAccess(accessLog, {
       requestKey,
