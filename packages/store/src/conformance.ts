@@ -538,6 +538,31 @@ export function runStoreConformance(
         expect((await readAll(content.open())).toString()).toBe("late");
       });
 
+      it("reads an entry whole, when it can: the bytes open() gives, and never other than `size` bytes", async () => {
+        await store.putFile("c1", "__/a.bin", body(Buffer.alloc(3000, 9)));
+        await store.putFile("c1", "__/empty", body(""));
+        await store.appendEntities("c1", "Account", [entity("Account", "me")]);
+        const entries = await store.exportEntries("c1");
+        for (const e of entries) {
+          if (e.directory || !e.read) continue;
+          const whole = await e.read();
+          expect(whole.length, e.name).toBe(e.size);
+          expect(whole.equals(await readAll(e.open())), e.name).toBe(true);
+        }
+        // Replaced after the listing with other bytes of another size: an adapter may
+        // still serve the listed version, or refuse; never a size the entry did not announce.
+        const stale = entries.find((e) => e.name === "20_webdav/__/a.bin/content") as ExportEntry;
+        await store.putFile("c1", "__/a.bin", body("short now"));
+        if (stale.read) {
+          const outcome = await stale.read().then(
+            (data) => data.length,
+            (error: unknown) => error,
+          );
+          if (typeof outcome === "number") expect(outcome).toBe(stale.size);
+          else expect(outcome).toBeInstanceOf(ConflictError);
+        }
+      });
+
       it("never includes cell keys, auth history or snapshots", async () => {
         await store.writeInternalFile?.("c1", ".pkeys", "key.pem", "secret");
         await store.writeInternalFile?.("c1", ".pauthhistory", "h1", "{}");

@@ -158,8 +158,17 @@ async function exists(target: string): Promise<boolean> {
 
 /** Removes entries of `dir` whose mtime is older than `maxAgeMs` (leftovers of crashed processes). */
 export async function sweepOld(dir: string, maxAgeMs: number, now: number): Promise<number> {
+  return removeOld(dir, await readdir(dir).catch(() => [] as string[]), maxAgeMs, now);
+}
+
+/** sweepOld for names already listed: one stat per name, none for an empty directory. */
+export async function removeOld(
+  dir: string,
+  names: readonly string[],
+  maxAgeMs: number,
+  now: number,
+): Promise<number> {
   let removed = 0;
-  const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     const entry = path.join(dir, name);
     const info = await stat(entry).catch(() => null);

@@ -1,8 +1,8 @@
 /**
  * The export source: a straight walk of one generation, already in the snapshot's
  * layout (spec §7), minus the manifest (the worker writes it). Sizes come from
- * stat() up front so the worker can weight progress by bytes; `open()` opens lazily
- * so a zip writer holds one file open at a time.
+ * stat() up front so the worker can weight progress by bytes; `open()` and `read()`
+ * open lazily so a zip writer holds one file open at a time.
  */
 import { createReadStream, type Dirent } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
@@ -18,28 +18,41 @@ import {
 } from "@cellport/shared";
 import { type FsContext, resolveGeneration } from "./fs-context.ts";
 import { CELL_DOCUMENT_FILE, odataDir, webdavDir } from "./fs-layout.ts";
-import { isNotFound, mapLimit } from "./fs-util.ts";
+import { isNotFound, mapLimit, readWholeFile } from "./fs-util.ts";
 import type { ExportEntry } from "./port.ts";
 
 const STAT_CONCURRENCY = 16;
+
+const EMPTY = Buffer.alloc(0);
 
 function directoryEntry(name: string, mtime: Date): ExportEntry {
   return { name, size: 0, directory: true, mtime, open: () => Readable.from([]) };
 }
 
 function fileEntry(name: string, absolute: string, size: number, mtime: Date): ExportEntry {
-  return { name, size, directory: false, mtime, open: () => createReadStream(absolute) };
+  return {
+    name,
+    size,
+    directory: false,
+    mtime,
+    open: () => createReadStream(absolute),
+    read: () => readWholeFile(absolute, size),
+  };
 }
 
 /** A file that must be in every snapshot; a missing one exports as empty (spec §7: "every pjson file exists"). */
-async function requiredFile(name: string, absolute: string, fallbackMtime: Date): Promise<ExportEntry> {
+async function requiredFile(name: string, absolute: string): Promise<ExportEntry | null> {
   try {
     const info = await stat(absolute);
     return fileEntry(name, absolute, info.size, info.mtime);
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    return { name, size: 0, directory: false, mtime: fallbackMtime, open: () => Readable.from([]) };
+    return null;
   }
+}
+
+function emptyFileEntry(name: string, mtime: Date): ExportEntry {
+  return { name, size: 0, directory: false, mtime, open: () => Readable.from([]), read: async () => EMPTY };
 }
 
 function byName(a: Dirent, b: Dirent): number {
@@ -72,17 +85,26 @@ export async function exportEntries(ctx: FsContext, cell: string): Promise<Expor
   // Resolved once: the whole export reads one generation even if `current` moves.
   const generation = await resolveGeneration(ctx, cell);
   const odata = odataDir(generation);
-  const odataInfo = await stat(odata);
-  const entries: ExportEntry[] = [directoryEntry(ODATA_DIR, odataInfo.mtime)];
-  entries.push(
-    await requiredFile(CELL_DOCUMENT_ENTRY, path.join(odata, CELL_DOCUMENT_FILE), odataInfo.mtime),
-  );
-  for (const type of ENTITY_TYPES) {
-    entries.push(await requiredFile(pjsonEntry(type.file), path.join(odata, type.file), odataInfo.mtime));
-  }
   const webdav = webdavDir(generation);
-  const webdavInfo = await stat(webdav);
+  const required: Array<[string, string]> = [
+    [CELL_DOCUMENT_ENTRY, CELL_DOCUMENT_FILE],
+    ...ENTITY_TYPES.map((type): [string, string] => [pjsonEntry(type.file), type.file]),
+  ];
+  const tree: ExportEntry[] = [];
+  // The two halves at once: for a small cell these stats are most of the export's
+  // cost, and fs calls in flight together cost less each than one after another.
+  const [odataInfo, webdavInfo, files] = await Promise.all([
+    stat(odata),
+    stat(webdav),
+    mapLimit(required, STAT_CONCURRENCY, async ([name, file]) => ({
+      name,
+      entry: await requiredFile(name, path.join(odata, file)),
+    })),
+    walk(webdav, WEBDAV_DIR, true, tree),
+  ]);
+  const entries: ExportEntry[] = [directoryEntry(ODATA_DIR, odataInfo.mtime)];
+  for (const { name, entry } of files) entries.push(entry ?? emptyFileEntry(name, odataInfo.mtime));
   entries.push(directoryEntry(WEBDAV_DIR, webdavInfo.mtime));
-  await walk(webdav, WEBDAV_DIR, true, entries);
+  for (const entry of tree) entries.push(entry);
   return entries;
 }

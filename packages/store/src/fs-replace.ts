@@ -68,11 +68,21 @@ const STALE_LINK_MS = 60 * 1000;
 /** Removes unreferenced generations and temp links left by crashed imports. Returns how many. */
 export async function sweepStaleGenerations(ctx: FsContext, cell: string): Promise<number> {
   const dir = cellDir(ctx.dataDir, cell);
+  const names = await readdir(dir).catch((error: unknown) => {
+    if (isNotFound(error)) return [] as string[];
+    throw error;
+  });
+  const generations = names.filter((name) => name.startsWith(GENERATION_PREFIX)).length;
+  // The common case, swept before and after every job: a single generation and no
+  // temp link. Nothing is stale then, so there is no need to read the link either: a
+  // lone generation is the live one (were `current` dangling, that generation would
+  // be the cell's only content — not a leftover to remove).
+  if (generations <= 1 && !names.some((name) => name.startsWith(LINK_TEMP_PREFIX))) return 0;
   const live = await readlink(path.join(dir, CURRENT_LINK)).catch(() => null);
   if (live === null) return 0;
   const now = ctx.now();
   let removed = 0;
-  for (const name of await readdir(dir)) {
+  for (const name of names) {
     const isGeneration = name.startsWith(GENERATION_PREFIX) && name !== path.basename(live);
     const isTempLink = name.startsWith(LINK_TEMP_PREFIX);
     if (!isGeneration && !isTempLink) continue;

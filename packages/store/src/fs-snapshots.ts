@@ -6,7 +6,7 @@
  * without a matching sidecar (crash, or copied in by hand) still lists, described
  * from the file itself.
  */
-import { open, readdir, readFile, rename, stat } from "node:fs/promises";
+import { readdir, readFile, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import {
@@ -16,11 +16,12 @@ import {
   PreconditionFailedError,
   RangeNotSatisfiableError,
 } from "./errors.ts";
-import { sweepOld } from "./fs-cells.ts";
+import { removeOld } from "./fs-cells.ts";
 import type { FsContext } from "./fs-context.ts";
 import { cellTmpDir, SNAPSHOT_META_DIR, SNAPSHOT_TMP_DIR, snapshotsDir } from "./fs-layout.ts";
 import { sweepStaleGenerations } from "./fs-replace.ts";
 import {
+  createEmptyFile,
   isNotFound,
   mapLimit,
   removeQuietly,
@@ -154,8 +155,11 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
     name: string,
     temp: string,
     info: { size: number; sha256?: string; contentType?: string; ifMatch?: string },
+    /** A check of the temp file, run alongside the look at the current file. */
+    verify?: () => Promise<void>,
   ): Promise<{ created: boolean; sidecar: Sidecar }> {
-    const current = (await statIn(area, name, false))?.sidecar ?? null;
+    const [found] = await Promise.all([statIn(area, name, false), verify?.()]);
+    const current = found?.sidecar ?? null;
     checkIfMatch(info.ifMatch, current, name);
     const now = ctx.now();
     const sidecar: Sidecar = {
@@ -168,8 +172,11 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
     if (info.sha256) sidecar.sha256 = info.sha256;
     await setMtime(temp, sidecar.updated);
     await rename(temp, path.join(area.dir, name));
-    await writeFileAtomic(path.join(area.metaDir, name), JSON.stringify(sidecar), area.tmpDir, ctx.durable);
-    if (name.endsWith(ZIP_SUFFIX)) await removeFile(area, `${baseName(name)}${ERROR_SUFFIX}`);
+    // Both only after the rename, and independent of each other.
+    await Promise.all([
+      writeFileAtomic(path.join(area.metaDir, name), JSON.stringify(sidecar), area.tmpDir, ctx.durable),
+      name.endsWith(ZIP_SUFFIX) ? removeFile(area, `${baseName(name)}${ERROR_SUFFIX}`) : undefined,
+    ]);
     return { created: current === null, sidecar };
   }
 
@@ -275,32 +282,45 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
     async createWriter(cell, name, attemptKey): Promise<SnapshotWriter> {
       const fileName = name.endsWith(ZIP_SUFFIX) ? name : `${name}${ZIP_SUFFIX}`;
       assertSnapshotFileName(fileName);
-      const area = await requireArea(cell);
+      const area = areaOf(cell);
       // The attempt key only helps a human match a temp file to a job; the UUID keeps it unique.
       const key = String(attemptKey)
         .replace(/[^A-Za-z0-9_.-]/g, "_")
         .slice(0, 64);
       const tempPath = path.join(area.tmpDir, `${tempName(`export-${key}`)}.part`);
-      await (await open(tempPath, "wx")).close();
+      await createEmptyFile(tempPath).catch((error: unknown) => {
+        // No temp directory: no cell.
+        if (isNotFound(error)) throw new CellNotFoundError(`Cell not found: ${cell}`);
+        throw error;
+      });
       let finished = false;
+      // Durability: the caller fsyncs the temp file before commit (the worker's export
+      // does), so the rename never publishes bytes still only in the page cache; the
+      // sidecar is fsynced before its own rename when the store is durable. Neither
+      // rename is followed by a directory fsync: a power loss may undo a rename, which
+      // leaves the previous state whole (no file, or the old one), never half a file.
       return {
         tempPath,
         async commit(info) {
           if (finished) throw new ConflictError(`Snapshot writer for ${fileName} already finished`);
-          const written = await stat(tempPath).catch((error: unknown) => {
-            if (isNotFound(error)) throw new NotFoundError(`Temp file of ${fileName} is gone: ${tempPath}`);
-            throw error;
-          });
-          if (written.size !== info.size) {
-            throw new ConflictError(
-              `Expected ${info.size} bytes in the temp file of ${fileName}, found ${written.size}`,
-            );
-          }
-          const { sidecar } = await publish(area, fileName, tempPath, {
-            size: info.size,
-            sha256: info.sha256,
-            contentType: "application/zip",
-          });
+          const verify = async () => {
+            const written = await stat(tempPath).catch((error: unknown) => {
+              if (isNotFound(error)) throw new NotFoundError(`Temp file of ${fileName} is gone: ${tempPath}`);
+              throw error;
+            });
+            if (written.size !== info.size) {
+              throw new ConflictError(
+                `Expected ${info.size} bytes in the temp file of ${fileName}, found ${written.size}`,
+              );
+            }
+          };
+          const { sidecar } = await publish(
+            area,
+            fileName,
+            tempPath,
+            { size: info.size, sha256: info.sha256, contentType: "application/zip" },
+            verify,
+          );
           finished = true;
           return toSnapshotStat(fileName, sidecar);
         },
@@ -323,22 +343,29 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
     },
 
     async sweepTemp(cell, olderThanMs) {
-      const area = await requireArea(cell);
+      const area = areaOf(cell);
       const now = ctx.now();
-      let removed = await sweepOld(area.tmpDir, olderThanMs, now);
-      removed += await sweepOld(cellTmpDir(ctx.dataDir, cell), olderThanMs, now);
-      removed += await sweepStaleGenerations(ctx, cell);
-      // Sidecars whose file is gone (a delete interrupted between its two steps).
-      for (const name of await readdir(area.metaDir).catch(() => [] as string[])) {
-        const [file, meta] = await Promise.all([
-          stat(path.join(area.dir, name)).catch(() => null),
-          stat(path.join(area.metaDir, name)).catch(() => null),
-        ]);
-        if (!file && meta && now - meta.mtimeMs > olderThanMs) {
-          await removeQuietly(path.join(area.metaDir, name));
-          removed++;
-        }
-      }
+      // Runs before and after every job, and usually finds nothing: so every directory
+      // is listed at once, and a stat is spent only on a name that is a candidate.
+      const [temps, cellTemps, sidecars, files, generations] = await Promise.all([
+        readdir(area.tmpDir).catch((error: unknown) => {
+          if (isNotFound(error)) throw new CellNotFoundError(`Cell not found: ${cell}`);
+          throw error;
+        }),
+        readdir(cellTmpDir(ctx.dataDir, cell)).catch(() => [] as string[]),
+        readdir(area.metaDir).catch(() => [] as string[]),
+        readdir(area.dir).catch(() => [] as string[]),
+        sweepStaleGenerations(ctx, cell),
+      ]);
+      let removed = generations;
+      removed += await removeOld(area.tmpDir, temps, olderThanMs, now);
+      removed += await removeOld(cellTmpDir(ctx.dataDir, cell), cellTemps, olderThanMs, now);
+      // Sidecars whose file is gone (a delete interrupted between its two steps). The
+      // two listings are not taken at one instant; the age check keeps a sidecar
+      // whose file is being published right now.
+      const present = new Set(files);
+      const orphans = sidecars.filter((name) => !present.has(name));
+      removed += await removeOld(area.metaDir, orphans, olderThanMs, now);
       return removed;
     },
   };

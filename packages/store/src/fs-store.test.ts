@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { body, readAll, runStoreConformance } from "./conformance.ts";
-import { CellExistsError } from "./errors.ts";
+import { CellExistsError, CellNotFoundError, ConflictError } from "./errors.ts";
 import { createFsStore } from "./fs-store.ts";
 import type { CellStore } from "./port.ts";
 
@@ -132,6 +132,47 @@ describe("fs store on disk", () => {
     // The next write puts the pair right again.
     await store.putFile("c1", "__/f", body("fixed"));
     expect((await store.stat("c1", "__/f"))?.meta).toMatchObject({ cl: 5, v: 2 });
+  });
+
+  it("refuses to read whole a listed file that grew or shrank since", async () => {
+    await store.createCell("c1");
+    await store.putFile("c1", "__/f", body("12345"));
+    const content = path.join(await generationOf(dataDir, "c1"), "20_webdav", "__", "f", "content");
+    const entry = (await store.exportEntries("c1")).find((e) => e.name === "20_webdav/__/f/content");
+    expect(entry?.size).toBe(5);
+    expect((await entry?.read?.())?.toString()).toBe("12345");
+    for (const changed of ["123456", "1234", ""]) {
+      await writeFile(content, changed);
+      await expect(entry?.read?.()).rejects.toBeInstanceOf(ConflictError);
+    }
+    await rm(content);
+    await expect(entry?.read?.()).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("sweeps only what is old: temp files, and sidecars whose file is gone", async () => {
+    await store.createCell("c1");
+    await store.snapshots.put("c1", "kept.zip", body("zip"));
+    const area = path.join(dataDir, "cells", "c1", "snapshots");
+    await writeFile(path.join(area, ".meta", "orphan.zip"), "{}");
+    await writeFile(path.join(area, ".meta", "fresh-orphan.zip"), "{}");
+    await writeFile(path.join(area, ".tmp", "dead.part"), "x");
+    await writeFile(path.join(dataDir, "cells", "c1", "tmp", "dead-put"), "x");
+    const hourAgo = new Date(Date.now() - 60 * 60 * 1000);
+    for (const old of [
+      path.join(area, ".meta", "orphan.zip"),
+      path.join(area, ".meta", "kept.zip"),
+      path.join(area, ".tmp", "dead.part"),
+      path.join(dataDir, "cells", "c1", "tmp", "dead-put"),
+    ]) {
+      await utimes(old, hourAgo, hourAgo);
+    }
+    expect(await store.snapshots.sweepTemp("c1", 10 * 60 * 1000)).toBe(3);
+    expect((await readdir(path.join(area, ".meta"))).sort()).toEqual(["fresh-orphan.zip", "kept.zip"]);
+    expect(await readdir(path.join(area, ".tmp"))).toEqual([]);
+    expect(await readdir(path.join(dataDir, "cells", "c1", "tmp"))).toEqual([]);
+    expect((await store.snapshots.stat("c1", "kept.zip"))?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(await store.snapshots.sweepTemp("c1", 10 * 60 * 1000)).toBe(0);
+    await expect(store.snapshots.sweepTemp("nope", 1)).rejects.toBeInstanceOf(CellNotFoundError);
   });
 
   it("describes a snapshot file copied in by hand from the file itself", async () => {

@@ -1,12 +1,12 @@
 /** Small file-system helpers: streaming writes with a size limit, atomic replace, errno checks. */
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { open, rename, rm, utimes } from "node:fs/promises";
+import { close, createWriteStream, open, read, writeFile } from "node:fs";
+import { rename, rm, utimes } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { TooLargeError } from "./errors.ts";
+import { ConflictError, TooLargeError } from "./errors.ts";
 
 export function errnoCode(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "code" in error
@@ -97,6 +97,52 @@ export async function streamToFile(
   return sha256 === undefined ? { size: meter.bytes } : { size: meter.bytes, sha256 };
 }
 
+/**
+ * Reads a whole file that was listed with `size` bytes: one open, one read, one close
+ * through the callback API — fewer thread-pool round trips than readFile (which
+ * also fstats) or a ReadStream (which reads again to see the end).
+ * Rejects with ConflictError when the file no longer has `size` bytes — it changed
+ * after it was listed — so a caller never gets bytes that contradict the size it
+ * announced. It asks for one byte more than `size`: a file that grew fills it. POSIX
+ * read() on a regular file returns fewer bytes than asked only at end of file, so
+ * reaching exactly `size` ends the read without a second call to see the 0; below
+ * `size` it reads on until a read returns 0, so a short read never passes for a
+ * shrunk file.
+ */
+export function readWholeFile(filePath: string, size: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    open(filePath, "r", (openError, fd) => {
+      if (openError) return reject(openError);
+      const buffer = Buffer.allocUnsafe(size + 1);
+      let filled = 0;
+      const finish = (error: Error | null) => {
+        close(fd, (closeError) => {
+          const failure = error ?? closeError;
+          if (failure) reject(failure);
+          else resolve(buffer.subarray(0, size));
+        });
+      };
+      const readMore = () => {
+        read(fd, buffer, filled, buffer.length - filled, filled, (readError, bytesRead) => {
+          if (readError) return finish(readError);
+          filled += bytesRead;
+          if (filled > size) return finish(changedSize(filePath, size, "more"));
+          if (filled === size) return finish(null);
+          if (bytesRead === 0) return finish(changedSize(filePath, size, `only ${filled}`));
+          readMore();
+        });
+      };
+      readMore();
+    });
+  });
+}
+
+function changedSize(filePath: string, size: number, found: string): ConflictError {
+  return new ConflictError(
+    `Expected ${size} bytes in ${filePath}, found ${found}: the file changed while it was being exported`,
+  );
+}
+
 export async function setMtime(filePath: string, mtimeMs: number): Promise<void> {
   const when = new Date(mtimeMs);
   await utimes(filePath, when, when);
@@ -111,18 +157,25 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const temp = path.join(tmpDir, tempName("w"));
   try {
-    const handle = await open(temp, "wx");
-    try {
-      await handle.writeFile(data);
-      if (durable) await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    // The callback API: open, write, fsync (`flush`), close without a FileHandle's overhead.
+    await new Promise<void>((resolve, reject) => {
+      writeFile(temp, data, { flag: "wx", flush: durable }, (error) => (error ? reject(error) : resolve()));
+    });
     await rename(temp, target);
   } catch (error) {
     await removeQuietly(temp);
     throw error;
   }
+}
+
+/** Creates an empty file; fails if it exists. */
+export function createEmptyFile(filePath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    open(filePath, "wx", (openError, fd) => {
+      if (openError) return reject(openError);
+      close(fd, (closeError) => (closeError ? reject(closeError) : resolve()));
+    });
+  });
 }
 
 /** Small bounded-concurrency map that keeps input order in its result. */

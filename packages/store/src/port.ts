@@ -63,6 +63,14 @@ export interface ExportEntry {
   /** mtime to record in the zip. */
   mtime: Date;
   open(): Readable;
+  /**
+   * The whole content in one buffer, for small entries (the caller decides what is
+   * small; this holds `size` bytes in memory). Opens lazily like `open()`, and
+   * rejects (ConflictError for the file-system adapter) when the content no longer
+   * has `size` bytes — it changed since it was listed. Optional: without it, callers
+   * stream with `open()`.
+   */
+  read?(): Promise<Buffer>;
 }
 
 export interface CellStore {

@@ -1,13 +1,19 @@
 import { createHash } from "node:crypto";
+import { appendFile, truncate, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { CELL_DOCUMENT_ENTRY, ENTITY_TYPES, MANIFEST_ENTRY, pjsonEntry } from "@cellport/shared";
+import { readSnapshot, snapshotAreaSource } from "@cellport/snapshot";
+import type { CellStore, ExportEntry } from "@cellport/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runExport } from "./export-pipeline.ts";
+import { READ_WHOLE_MAX_BYTES, runExport } from "./export-pipeline.ts";
 import {
   createTempStore,
   findTempFiles,
   readSnapshotZip,
   seedCell,
+  streamOnlyStore,
   type TempStore,
 } from "./test-fixtures.ts";
 
@@ -149,5 +155,111 @@ describe("runExport", () => {
     ).rejects.toThrow(/EIO/);
     expect(await store.snapshots.stat("c1", "snap.zip")).toBeNull();
     expect(await findTempFiles(fixture.dataDir)).toEqual([]);
+  });
+
+  it("reads small files whole and streams big ones: the same zip content as streaming them all", async () => {
+    const { store } = fixture;
+    await seedCell(store, "c1");
+    await store.putFile("c1", "__/docs/mid.txt", Readable.from([Buffer.alloc(20_000, "m")]));
+    const entries = await store.exportEntries("c1");
+    expect(entries.some((e) => !e.directory && e.size > READ_WHOLE_MAX_BYTES)).toBe(true);
+    expect(entries.some((e) => !e.directory && e.size <= READ_WHOLE_MAX_BYTES && e.size > 1024)).toBe(true);
+    const now = () => new Date("2024-05-06T07:08:09.000Z");
+    const common = { cell: "c1", unitUrl: "http://x/", comment: "job", now };
+    await runExport({ ...common, store, name: "whole", attemptKey: "a" });
+    await runExport({ ...common, store: streamOnlyStore(store), name: "streamed", attemptKey: "b" });
+
+    const whole = await readSnapshotZip(store, "c1", "whole");
+    const streamed = await readSnapshotZip(store, "c1", "streamed");
+    expect(whole.names).toEqual(streamed.names);
+    expect(whole.names.slice(1)).toEqual(entries.map((e) => e.name));
+    for (const [name, data] of streamed.files) expect(whole.files.get(name)?.equals(data), name).toBe(true);
+
+    // The importer's validating reader (names, sizes, CRC-32 of every entry) takes it whole.
+    const source = await snapshotAreaSource(store.snapshots, "c1", "whole.zip");
+    if (!source) throw new Error("whole.zip is missing");
+    let contentBytes = 0;
+    for await (const item of readSnapshot(source)) {
+      if (item.kind === "tree-content") contentBytes += (await buffer(item.body)).length;
+      if (item.kind === "entities") for await (const _ of item.documents);
+    }
+    const contents = entries.filter((e) => e.name.endsWith("/content"));
+    expect(contentBytes).toBe(contents.reduce((sum, e) => sum + e.size, 0));
+  });
+
+  describe.each([
+    ["a small file that grew", "__/docs/a.txt", (file: string) => writeFile(file, "hello, world")],
+    ["a small file that shrank", "__/docs/a.txt", (file: string) => writeFile(file, "hi")],
+    ["a streamed file that grew", "__/big.bin", (file: string) => appendFile(file, "more")],
+    ["a streamed file that shrank", "__/big.bin", (file: string) => truncate(file, 1000)],
+  ])("%s after it was listed", (_what, treePath, change) => {
+    it("fails the export, publishes nothing and leaves no temp file", async () => {
+      const { store, dataDir } = fixture;
+      await seedCell(store, "c1");
+      const file = path.join(dataDir, "cells", "c1", "current", "20_webdav", treePath, "content");
+      const changing: CellStore = {
+        ...store,
+        snapshots: store.snapshots,
+        async exportEntries(cell) {
+          const entries = await store.exportEntries(cell);
+          await change(file);
+          return entries;
+        },
+      };
+      await expect(
+        runExport({ store: changing, cell: "c1", name: "snap", unitUrl: "http://x/", attemptKey: "a" }),
+      ).rejects.toThrow(/bytes/);
+      expect(await store.snapshots.stat("c1", "snap.zip")).toBeNull();
+      expect(await findTempFiles(dataDir)).toEqual([]);
+    });
+  });
+
+  it("reads small files whole and streams big ones, one file open at a time", async () => {
+    const { store } = fixture;
+    await seedCell(store, "c1");
+    await store.putFile("c1", "__/docs/big2.bin", Readable.from([Buffer.alloc(500_000, 2)]));
+    await store.putFile("c1", "__/docs/sub/big3.bin", Readable.from([Buffer.alloc(200_000, 3)]));
+    let open = 0;
+    let mostOpen = 0;
+    const how = new Map<string, "read" | "open">();
+    const opened = (entry: ExportEntry, way: "read" | "open") => {
+      how.set(entry.name, way);
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+    };
+    const counting: CellStore = {
+      ...store,
+      snapshots: store.snapshots,
+      async exportEntries(cell) {
+        return (await store.exportEntries(cell)).map((entry) => {
+          const read = entry.read;
+          const counted: ExportEntry = {
+            ...entry,
+            open: () => {
+              opened(entry, "open");
+              return entry.open().once("close", () => open--);
+            },
+          };
+          if (read) {
+            counted.read = async () => {
+              opened(entry, "read");
+              try {
+                return await read.call(entry);
+              } finally {
+                open--;
+              }
+            };
+          }
+          return counted;
+        });
+      },
+    };
+    await runExport({ store: counting, cell: "c1", name: "snap", unitUrl: "http://x/", attemptKey: "a" });
+    expect(mostOpen).toBe(1);
+    expect(open).toBe(0);
+    const files = (await store.exportEntries("c1")).filter((e) => !e.directory);
+    for (const file of files) {
+      expect(how.get(file.name), file.name).toBe(file.size > READ_WHOLE_MAX_BYTES ? "open" : "read");
+    }
   });
 });

@@ -4,16 +4,20 @@
  * `writer.commit` — the rename, and the only commit point. Any failure or abort
  * before that removes the temp file; nothing is ever half-published.
  *
- * Memory stays flat: entries are added with `addReadStreamLazy`, so one file is open
- * at a time and no file is read whole; only the manifest is a buffer.
+ * Memory stays flat: every file is added with `addReadStreamLazy`, so yazl asks for
+ * one file at a time, when it gets to it, and only then is it opened. A small file
+ * (most of a small cell: `.pmeta` documents, JSONL files) is then read whole with one
+ * call; a bigger one streams. All entries are added up front: yazl looks for its next
+ * entry by scanning its list from the first one on every step, which stays cheap only
+ * while few entries are done (adding entries as the zip progresses made a cell of
+ * ~100k files about twice as slow).
  */
-import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { type Readable, pipeline as streamPipeline, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { EXPORT_VERSION, MANIFEST_ENTRY, type SnapshotManifest } from "@cellport/shared";
 import type { CellStore, ExportEntry, SnapshotStat } from "@cellport/store";
 import yazl from "yazl";
+import { FileSink } from "./file-sink.ts";
 import { createProgressThrottle } from "./progress-throttle.ts";
 
 /** Deflate level: the fastest with a good ratio here (stack.md). */
@@ -25,6 +29,15 @@ export const COMPRESSION_LEVEL = 6;
  * context (~300 KiB allocated and freed) — the main cost of exporting small cells.
  */
 export const STORE_BELOW_BYTES = 1024;
+
+/**
+ * Files at most this big are read whole when yazl gets to them (the store's `read()`:
+ * one open, one read, one close) instead of streamed: a ReadStream costs more round
+ * trips to the thread pool and more stream machinery than a small file is worth, and
+ * for a cell of small files that was most of the export's CPU. At most one such
+ * buffer is held at a time.
+ */
+export const READ_WHOLE_MAX_BYTES = 64 * 1024;
 
 export interface ExportPipelineOptions {
   store: CellStore;
@@ -104,7 +117,7 @@ interface WriteZipOptions {
   comment?: string;
 }
 
-/** Streams the zip into `tempPath` (fsynced), returning its size and sha256. */
+/** Writes the zip into `tempPath` (fsynced before this resolves), returning its size and sha256. */
 async function writeZip(options: WriteZipOptions): Promise<{ size: number; sha256: string }> {
   const zip = new yazl.ZipFile();
   const output = zip.outputStream as unknown as Readable;
@@ -116,7 +129,7 @@ async function writeZip(options: WriteZipOptions): Promise<{ size: number; sha25
 
   zip.addBuffer(options.manifest, MANIFEST_ENTRY, {
     mtime: options.created,
-    compressionLevel: COMPRESSION_LEVEL,
+    compressionLevel: compressionLevelFor(options.manifest.length),
   });
   for (const entry of options.entries) {
     if (entry.directory) {
@@ -127,46 +140,53 @@ async function writeZip(options: WriteZipOptions): Promise<{ size: number; sha25
     const fileOptions = {
       mtime: entry.mtime,
       size: entry.size,
-      compressionLevel: entry.size <= STORE_BELOW_BYTES ? 0 : COMPRESSION_LEVEL,
+      compressionLevel: compressionLevelFor(entry.size),
     };
+    const read = entry.size <= READ_WHOLE_MAX_BYTES ? entry.read : undefined;
     zip.addReadStreamLazy(entry.name, fileOptions, (callback) => {
+      if (read) {
+        read.call(entry).then(
+          (data) => {
+            options.onBytes(data.length);
+            callback(null, bufferStream(data));
+          },
+          (error: unknown) => callback(error, undefined as never),
+        );
+        return;
+      }
       try {
         source = entry.open();
       } catch (error) {
         callback(error, undefined as never);
         return;
       }
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          options.onBytes(chunk.length);
-          done(null, chunk);
-        },
-      });
+      source.on("data", (chunk: Buffer) => options.onBytes(chunk.length));
       // yazl pipes what we hand it with .pipe(), which ignores source errors: catch them here.
-      streamPipeline(source, counter, (error) => {
-        if (error) fail(error);
-      });
-      callback(null, counter);
+      source.on("error", fail);
+      callback(null, source);
     });
   }
   zip.end(options.comment ? { comment: options.comment, forceZip64Format: false } : undefined);
 
-  const hash = createHash("sha256");
-  let size = 0;
-  const digest = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const sink = new FileSink(options.tempPath);
   try {
-    // `flush`: fsync before close — the rename must never publish bytes still only in the page cache.
-    await pipeline(output, digest, createWriteStream(options.tempPath, { flush: true }), {
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    await pipeline(output, sink, options.signal ? { signal: options.signal } : {});
   } finally {
     source?.destroy();
   }
-  return { size, sha256: hash.digest("hex") };
+  return { size: sink.bytes, sha256: sink.digest() };
+}
+
+function compressionLevelFor(size: number): number {
+  return size <= STORE_BELOW_BYTES ? 0 : COMPRESSION_LEVEL;
+}
+
+/** A stream of one buffer, for yazl's lazy entries. */
+function bufferStream(data: Buffer): Readable {
+  return new Readable({
+    read() {
+      this.push(data);
+      this.push(null);
+    },
+  });
 }

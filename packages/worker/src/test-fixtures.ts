@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pipeline, Readable, Transform } from "node:stream";
 import { buffer } from "node:stream/consumers";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EntityDocument, EntityType } from "@cellport/shared";
-import { type CellStore, createFsStore } from "@cellport/store";
+import { type CellStore, createFsStore, type ExportEntry } from "@cellport/store";
 import yauzl from "yauzl";
 
 export interface TempStore {
@@ -101,26 +102,50 @@ export async function findTempFiles(dataDir: string): Promise<string[]> {
   return found;
 }
 
-/** `store` whose export file streams trickle: each chunk waits `delayMs` (to catch an export mid-stream). */
+/**
+ * `store` whose export file reads trickle: each chunk of a stream, and each whole
+ * read, waits `delayMs` (to catch an export mid-stream).
+ */
 export function slowStore(store: CellStore, delayMs: number): CellStore {
   return {
     ...store,
     snapshots: store.snapshots,
     async exportEntries(cell) {
       const entries = await store.exportEntries(cell);
-      return entries.map((entry) => ({
-        ...entry,
-        open: () => {
-          const slow = new Transform({
-            highWaterMark: 1,
-            transform(chunk: Buffer, _encoding, done) {
-              setTimeout(() => done(null, chunk), delayMs);
-            },
-          });
-          pipeline(entry.open(), slow, () => {});
-          return slow;
-        },
-      }));
+      return entries.map((entry) => {
+        const slow: ExportEntry = {
+          ...entry,
+          open: () => {
+            const trickle = new Transform({
+              highWaterMark: 1,
+              transform(chunk: Buffer, _encoding, done) {
+                setTimeout(() => done(null, chunk), delayMs);
+              },
+            });
+            pipeline(entry.open(), trickle, () => {});
+            return trickle;
+          },
+        };
+        const read = entry.read;
+        if (read) {
+          slow.read = async () => {
+            await sleep(delayMs);
+            return read.call(entry);
+          };
+        }
+        return slow;
+      });
+    },
+  };
+}
+
+/** `store` whose export entries have no `read()`: every file is streamed, as by a store without it. */
+export function streamOnlyStore(store: CellStore): CellStore {
+  return {
+    ...store,
+    snapshots: store.snapshots,
+    async exportEntries(cell) {
+      return (await store.exportEntries(cell)).map(({ read: _read, ...entry }) => entry);
     },
   };
 }
