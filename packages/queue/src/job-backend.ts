@@ -8,13 +8,11 @@
 import { type CellJobData, type CurrentJob, isInProgress, QUEUE_NAME } from "@cellport/shared";
 import { Queue } from "bullmq";
 import { requestCancel } from "./cancel.ts";
-import { type ChannelListener, listenOnChannel } from "./channel.ts";
 import {
   assertPrefixFits,
   createRedisClient,
   isConnectionError,
   producerConnectionOptions,
-  type RedisClient,
   waitForReady,
 } from "./connection.ts";
 import { holderId, readJob } from "./current-job.ts";
@@ -30,6 +28,7 @@ import {
 } from "./port.ts";
 import { createJobRecorder, historyEntry } from "./recorder.ts";
 import { createStatusCache } from "./status-cache.ts";
+import { createStatusFeed } from "./status-feed.ts";
 
 /** Long enough to spare Redis most status reads, short enough to stay below any sane poll interval. */
 export const DEFAULT_STATUS_MAX_AGE_MS = 100;
@@ -51,7 +50,6 @@ export interface JobBackendOptions {
 /** Deduplicated adds retried when the holder finished between our add and our read of it. */
 const ENQUEUE_TRIES = 3;
 const CANCEL_POLL_MS = 50;
-const SUBSCRIBE_RETRY_MS = 1_000;
 
 export function createJobBackend(options: JobBackendOptions): JobBackend {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -68,43 +66,12 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
     readFresh: (cell) => guard(() => current(cell)),
     maxAgeMs: statusMaxAgeMs,
   });
-  let jobEnds: Promise<ChannelListener | undefined> | undefined;
-  let subscriber: RedisClient | undefined;
-
-  /**
-   * Subscribes to the job-ended feed on the first status read: the cache serves only
-   * while it hears every end. Until then, or if subscribing fails (tried again after a
-   * pause), status reads go to Redis.
-   */
-  function followJobEnds(): void {
-    if (jobEnds || closing || statusMaxAgeMs === 0) return;
-    const connection = redis.duplicate();
-    connection.on("error", () => {});
-    subscriber = connection;
-    jobEnds = waitForReady(connection, timeoutMs)
-      .then(() =>
-        listenOnChannel({
-          subscriber: connection,
-          channel: keys.jobEndedChannel,
-          onMessage: (cell) => statusCache.forget(cell),
-          onDown: () => statusCache.setServing(false),
-          onResubscribed: () => statusCache.setServing(true),
-        }),
-      )
-      .then(
-        (listener) => {
-          statusCache.setServing(!closing);
-          return listener;
-        },
-        () => {
-          connection.disconnect();
-          setTimeout(() => {
-            if (subscriber === connection) jobEnds = undefined;
-          }, SUBSCRIBE_RETRY_MS).unref();
-          return undefined;
-        },
-      );
-  }
+  const statusFeed = createStatusFeed({
+    redis,
+    channel: keys.jobEndedChannel,
+    cache: statusCache,
+    timeoutMs,
+  });
 
   /** Tells every api process (this one first) that the cell's job ended. */
   async function announceJobEnded(cell: string): Promise<void> {
@@ -190,7 +157,7 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
     },
 
     status(cell) {
-      followJobEnds();
+      if (statusMaxAgeMs > 0) statusFeed.follow();
       return statusCache.read(cell);
     },
 
@@ -260,9 +227,7 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
 
     close() {
       closing ??= (async () => {
-        statusCache.setServing(false);
-        await (await jobEnds)?.close();
-        subscriber?.disconnect();
+        await statusFeed.close();
         const queue = await queuePromise?.catch(() => undefined);
         await queue?.close().catch(() => {});
         await redis.quit().catch(() => redis.disconnect());
