@@ -16,6 +16,7 @@ import { PersoniumError, REQUEST_KEY_HEADER } from "@cellport/shared";
 import { Hono, type MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { resolveCell } from "./cell/resolve-cell.ts";
+import { answerStatusFromMemory } from "./cell/status-shortcut.ts";
 import type { AppDeps } from "./deps.ts";
 import { logAccess } from "./http/access-log.ts";
 import type { AppEnv, RequestScope } from "./http/env.ts";
@@ -131,7 +132,9 @@ export function createApp(deps: AppDeps): CellportApp {
         response = preflightResponse(effective);
       } else {
         const scope: RequestScope = { requestKey, log, baseUrl };
-        response = await router.fetch(effective, { ...env, scope });
+        response =
+          (await answerStatusFromMemory(deps, effective, scope)) ??
+          (await router.fetch(effective, { ...env, scope }));
         route = scope.route ?? null;
       }
     } catch (error) {

@@ -37,12 +37,35 @@ describe("status cache", () => {
   it("serves an in-progress answer from memory until it is maxAgeMs old", async () => {
     const { cache, reads, advance } = setup([job(10), job(20)]);
     expect((await cache.read("c1"))?.progress).toBe(10);
-    advance(99);
+    advance(49);
     expect((await cache.read("c1"))?.progress).toBe(10);
     expect(reads).toHaveLength(1);
-    advance(1);
+    advance(51);
     expect((await cache.read("c1"))?.progress).toBe(20);
     expect(reads).toHaveLength(2);
+  });
+
+  it("refreshes an entry past half its age in the background, still serving it meanwhile", async () => {
+    const { cache, reads, advance } = setup([job(10), job(20), job(30)]);
+    await cache.read("c1");
+    advance(60);
+    expect((await cache.read("c1"))?.progress).toBe(10); // served, refresh started
+    expect(reads).toHaveLength(2);
+    await Promise.resolve();
+    expect((await cache.read("c1"))?.progress).toBe(20); // the refreshed entry, read at 60
+    advance(99);
+    expect((await cache.read("c1"))?.progress).toBe(20); // 99 ms old: still served…
+    expect(reads).toHaveLength(3); // …and refreshed again
+  });
+
+  it("drops the entry when a refresh finds nothing running", async () => {
+    const { cache, advance } = setup([job(10), null]);
+    await cache.read("c1");
+    advance(60);
+    await cache.read("c1");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(cache.holdsJob("c1")).toBe(false);
+    expect(await cache.read("c1")).toBeNull();
   });
 
   it("never keeps 'nothing running': the next read asks Redis again", async () => {

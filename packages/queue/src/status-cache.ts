@@ -16,6 +16,8 @@
  *   back by the max age. The cache only serves while that feed is subscribed.
  * - A read that was already on its way when the cell's entry was dropped is handed to
  *   its waiters but not kept.
+ * - Past half its max age, an entry is refreshed in the background while it is still
+ *   served, so steady pollers do not queue behind the refresh.
  */
 import type { CurrentJob } from "@cellport/shared";
 
@@ -76,7 +78,8 @@ export function createStatusCache(options: StatusCacheOptions): StatusCache {
         // Kept only if nothing dropped the cell meanwhile (its job may have ended since).
         if (reading.get(cell) === read) {
           reading.delete(cell);
-          if (job && serving && maxAgeMs > 0) {
+          if (!job) entries.delete(cell);
+          else if (serving && maxAgeMs > 0) {
             if (entries.size >= maxEntries) entries.clear();
             entries.set(cell, { job, readAt });
           }
@@ -95,7 +98,11 @@ export function createStatusCache(options: StatusCacheOptions): StatusCache {
   return {
     read(cell) {
       const entry = within(cell, maxAgeMs);
-      return entry ? Promise.resolve(entry.job) : readThrough(cell);
+      if (!entry) return readThrough(cell);
+      // Past half its age, refresh in the background: a steady poller never waits for
+      // Redis (the waiters of an expired entry were the status endpoint's p99).
+      if (now() - entry.readAt >= maxAgeMs / 2) readThrough(cell).catch(() => {});
+      return Promise.resolve(entry.job);
     },
     holdsJob(cell) {
       return within(cell, existenceMaxAgeMs) !== undefined;

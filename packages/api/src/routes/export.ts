@@ -75,6 +75,12 @@ const HistoryEntrySchema: z.ZodType<JobHistoryEntry> = named(
   }),
 );
 
+/** GET `__export`'s answer; also given by the status shortcut (cell/status-shortcut.ts). */
+export async function exportStatusResponse(deps: Pick<AppDeps, "jobs">, cell: string): Promise<Response> {
+  const body = exportStatus(await deps.jobs.status(cell));
+  return new Response(JSON.stringify(body), { headers: { "Content-Type": "application/json" } });
+}
+
 const resourceDoc = {
   tag: "export",
   access: "cell-root",
@@ -94,8 +100,8 @@ export function createExportRoutes(deps: AppDeps): Hono<AppEnv> {
         description: "`ready` whenever no export is queued or running, after success and failure alike.",
         responses: { 200: { description: "The status document", json: ExportStatusSchema } },
         errors: ["PR503-SV-0001"],
-        handler: async function getExportStatus(c) {
-          return c.json(exportStatus(await deps.jobs.status(c.get("cell"))));
+        handler: function getExportStatus(c) {
+          return exportStatusResponse(deps, c.get("cell"));
         },
       },
       POST: {
