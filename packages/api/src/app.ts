@@ -8,7 +8,9 @@
  *    access-log line.
  * 2. The Hono router — unit-level routes, then everything under `/{cell}/`, where
  *    `resolveCell` (404) runs first and each resource then applies auth (401/403),
- *    the write lock (409), body validation and the operation.
+ *    the write lock (409), body validation and the operation. One exception goes
+ *    around it: the status poll of a cell whose job this process has cached
+ *    (cell/status-shortcut.ts), with the same auth and handler.
  */
 
 import { createUnredactedSibling } from "@cellport/runtime";
