@@ -1,8 +1,8 @@
 /**
  * The `cellport` CLI as a user runs it (`tsx packages/cli/src/main.ts …`), against
  * the real api and worker processes: exit codes, one-line errors, `--json`, an export
- * watched to the end, a verified download, cancel, tokens, and a small bounded load
- * test that must report nothing lost.
+ * watched to the end, a verified download, cancel, tokens, a small bounded load test
+ * that must report nothing lost, and `bench flow` on processes of its own.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -231,5 +231,23 @@ describe("cellport CLI against the real processes", () => {
     // The seeded cells are removed again.
     const cells = await (await fetch(`${api.baseUrl}__ctl/Cell`, { headers: auth() })).json();
     expect(JSON.stringify(cells)).not.toMatch(/"lt-/);
+  });
+
+  it("benchmarks export flows on its own processes: closed-loop rounds and a drain, nothing lost", async () => {
+    const result = await cli(
+      ["bench", "flow", "--cells", "6", "--flows", "3", "--poll-interval", "20ms", "--drain", "8", "--json"],
+      { REDIS_URL: ctx.redisUrl },
+    );
+    expect(result.stderr).not.toMatch(/^cellport:/m);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.rounds.map((r: { workers: number }) => r.workers)).toEqual([1, 2]);
+    for (const round of report.rounds) {
+      expect(round).toMatchObject({ exports: 6, flows: 3, pollIntervalMs: 20, notCompleted: 0 });
+      expect(round.perSecond).toBeGreaterThan(0);
+      // Every flow polls at least once, until its export reads ready.
+      expect(round.pollsPerExport).toBeGreaterThanOrEqual(1);
+    }
+    expect(report.drain).toMatchObject({ exports: 8, workers: 2, completed: 8, lost: 0 });
   });
 });

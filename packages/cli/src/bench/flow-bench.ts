@@ -3,8 +3,14 @@
  * with 1 and with 2 worker processes, then a drain: many exports queued at once
  * (one per cell: the queue deduplicates per cell), all of which must complete —
  * none lost.
+ *
+ * The rounds are closed-loop, as clients use the API: each of `flows` flows
+ * starts an export, polls its status every `pollIntervalMs` until it is ready,
+ * then takes the next cell. Enough flows keep every worker busy; the client's
+ * own polling stays proportional to the exports (it shares the machine's cores).
  */
 
+import type { ExportStatusBody } from "@cellport/shared";
 import { findHistoryEntry } from "../client/export-outcome.ts";
 import { type CellportClient, createClient } from "../client/http-client.ts";
 import { sleep } from "../context.ts";
@@ -27,8 +33,15 @@ export const FLOW_PROFILE: SeedProfile = {
 
 const PARALLEL_REQUESTS = 16;
 
+export const DEFAULT_FLOWS = 32;
+export const DEFAULT_POLL_INTERVAL_MS = 50;
+
 export interface FlowRound {
   workers: number;
+  flows: number;
+  pollIntervalMs: number;
+  /** Status requests per export (the ready one included). */
+  pollsPerExport: number;
   exports: number;
   ms: number;
   perSecond: number;
@@ -42,30 +55,49 @@ export interface FlowBenchResult {
   cpus: number;
 }
 
-/** Starts one export per cell at once, waits until all are ready, checks every outcome. */
-async function exportAll(
+/** `flows` closed-loop flows over `cells`: start an export, poll until ready, next cell. */
+async function runFlows(
+  client: CellportClient,
+  cells: readonly string[],
+  name: string,
+  options: { flows: number; pollIntervalMs: number },
+  io: Io,
+  label: string,
+): Promise<{ ms: number; timeToReady: number[]; polls: number }> {
+  const bar = createProgress(io.stderr, label);
+  const timeToReady: number[] = [];
+  let polls = 0;
+  const started = performance.now();
+  await mapLimit(cells, options.flows, async (cell) => {
+    const postedAt = performance.now();
+    await client.startExport(cell, name);
+    for (;;) {
+      await sleep(options.pollIntervalMs);
+      polls++;
+      if (!isExporting(await client.exportStatus(cell), name)) break;
+    }
+    timeToReady.push(performance.now() - postedAt);
+    bar.update(timeToReady.length / cells.length, `${timeToReady.length}/${cells.length}`);
+  });
+  bar.finish();
+  return { ms: performance.now() - started, timeToReady, polls };
+}
+
+/** Queues one export per cell at once, then polls until every one is ready. */
+async function drainAll(
   client: CellportClient,
   cells: readonly string[],
   name: string,
   io: Io,
   label: string,
-): Promise<{ ms: number; timeToReady: number[]; completed: number }> {
+): Promise<{ ms: number }> {
   const started = performance.now();
-  const postedAt = new Map<string, number>();
-  await mapLimit(cells, PARALLEL_REQUESTS, async (cell) => {
-    postedAt.set(cell, performance.now());
-    await client.startExport(cell, name);
-  });
+  await mapLimit(cells, PARALLEL_REQUESTS, (cell) => client.startExport(cell, name));
   const pending = new Set(cells);
-  const timeToReady: number[] = [];
   const bar = createProgress(io.stderr, label);
   while (pending.size > 0) {
     await mapLimit([...pending], PARALLEL_REQUESTS, async (cell) => {
-      const status = await client.exportStatus(cell);
-      if (status.status !== "exportation in progress" || status.exportation_name !== name) {
-        pending.delete(cell);
-        timeToReady.push(performance.now() - (postedAt.get(cell) ?? started));
-      }
+      if (!isExporting(await client.exportStatus(cell), name)) pending.delete(cell);
     });
     bar.update(
       (cells.length - pending.size) / cells.length,
@@ -73,21 +105,36 @@ async function exportAll(
     );
     if (pending.size > 0) await sleep(100);
   }
-  const ms = performance.now() - started;
   bar.finish();
+  return { ms: performance.now() - started };
+}
+
+function isExporting(status: ExportStatusBody, name: string): boolean {
+  return status.status === "exportation in progress" && status.exportation_name === name;
+}
+
+/** How many of `cells` hold a completed export `name` (history, else the snapshot itself). */
+async function countCompleted(
+  client: CellportClient,
+  cells: readonly string[],
+  name: string,
+): Promise<number> {
   const outcomes = await mapLimit(cells, PARALLEL_REQUESTS, async (cell) => {
     const history = await client.exportHistory(cell);
     const entry = history ? findHistoryEntry(history, "export", name) : undefined;
     if (entry) return entry.outcome === "completed";
     return (await client.statSnapshot(cell, `${name}.zip`)) !== null;
   });
-  return { ms, timeToReady, completed: outcomes.filter(Boolean).length };
+  return outcomes.filter(Boolean).length;
 }
 
 export async function runFlowBench(options: {
   cells: number;
   drain: number;
   workerCounts: readonly number[];
+  /** Closed-loop flows in the 1- and 2-worker rounds. */
+  flows?: number;
+  pollIntervalMs?: number;
   /** CELLPORT_WORKER_CONCURRENCY of each worker; unset keeps the worker's default. */
   workerConcurrency?: number;
   redisUrl: string | undefined;
@@ -116,26 +163,33 @@ export async function runFlowBench(options: {
     const workerEnv: Record<string, string> = options.workerConcurrency
       ? { CELLPORT_WORKER_CONCURRENCY: String(options.workerConcurrency) }
       : {};
+    const flowOptions = {
+      flows: options.flows ?? DEFAULT_FLOWS,
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    };
     const rounds: FlowRound[] = [];
     const cells = names.slice(0, options.cells);
     for (const workers of options.workerCounts) {
       options.signal.throwIfAborted();
       for (let i = stack.workers.length; i < workers; i++) await stack.addWorker(workerEnv);
       const name = `flow_w${workers}`;
-      const result = await exportAll(
+      const result = await runFlows(
         client,
         cells,
         name,
+        flowOptions,
         io,
-        `${cells.length} exports, ${workers} worker(s)`,
+        `${cells.length} exports, ${flowOptions.flows} flows, ${workers} worker(s)`,
       );
       rounds.push({
         workers,
+        ...flowOptions,
+        pollsPerExport: result.polls / cells.length,
         exports: cells.length,
         ms: result.ms,
         perSecond: (cells.length / result.ms) * 1000,
         timeToReadyMs: summarize(result.timeToReady),
-        notCompleted: cells.length - result.completed,
+        notCompleted: cells.length - (await countCompleted(client, cells, name)),
       });
       await mapLimit(cells, PARALLEL_REQUESTS, (cell) =>
         client.deleteSnapshot(cell, `${name}.zip`).catch(() => {}),
@@ -147,13 +201,14 @@ export async function runFlowBench(options: {
     const drainWorkers = Math.max(...options.workerCounts);
     for (let i = 0; i < drainWorkers; i++) await stack.addWorker(workerEnv);
     const drainCells = names.slice(0, options.drain);
-    const drained = await exportAll(
+    const drained = await drainAll(
       client,
       drainCells,
       "flow_drain",
       io,
       `drain ${drainCells.length} queued exports`,
     );
+    const completed = await countCompleted(client, drainCells, "flow_drain");
     return {
       rounds,
       drain: {
@@ -161,8 +216,8 @@ export async function runFlowBench(options: {
         workers: drainWorkers,
         ms: drained.ms,
         perSecond: (drainCells.length / drained.ms) * 1000,
-        completed: drained.completed,
-        lost: drainCells.length - drained.completed,
+        completed,
+        lost: drainCells.length - completed,
       },
       cpus: options.cpus,
     };

@@ -77,6 +77,7 @@ export function renderFlowBench(result: FlowBenchResult): string {
     perSecond(r.perSecond),
     ms(r.timeToReadyMs.p50),
     ms(r.timeToReadyMs.p99),
+    r.pollsPerExport.toFixed(1),
     r.notCompleted,
   ]);
   const base = result.rounds[0];
@@ -85,13 +86,14 @@ export function renderFlowBench(result: FlowBenchResult): string {
     .map((r) => `${r.workers} workers: ${times(r.perSecond / (base?.perSecond ?? Number.NaN))} of 1 worker`)
     .join(", ");
   const d = result.drain;
+  const loop = base ? `; ${base.flows} closed-loop flows polling every ${base.pollIntervalMs} ms` : "";
   return [
-    `bench flow — tiny-cell exports end to end (POST → ready); ${result.cpus} CPUs`,
+    `bench flow — tiny-cell exports end to end (POST → ready)${loop}; ${result.cpus} CPUs`,
     "",
     formatTable(
-      ["", "exports", "time", "exports/s", "ready p50", "ready p99", "not completed"],
+      ["", "exports", "time", "exports/s", "ready p50", "ready p99", "polls/export", "not completed"],
       rows,
-      new Set([1, 2, 3, 4, 5, 6]),
+      new Set([1, 2, 3, 4, 5, 6, 7]),
     ),
     scaling ? `\nscaling: ${scaling}` : "",
     "",

@@ -7,12 +7,18 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { runExportBench } from "../bench/export-bench.ts";
-import { runFlowBench } from "../bench/flow-bench.ts";
+import { DEFAULT_FLOWS, DEFAULT_POLL_INTERVAL_MS, runFlowBench } from "../bench/flow-bench.ts";
 import { renderExportBench, renderFlowBench, renderStatusBench } from "../bench/render.ts";
 import { runStatusBench } from "../bench/status-bench.ts";
 import type { CommandContext } from "../context.ts";
 import { printJson, printLine } from "../output/format.ts";
-import { integerArgument, numberArgument, profileArgument, sizeArgument } from "./arguments.ts";
+import {
+  durationArgument,
+  integerArgument,
+  numberArgument,
+  profileArgument,
+  sizeArgument,
+} from "./arguments.ts";
 import { resolveSeedProfile } from "./seed.ts";
 
 type GetContext = () => CommandContext;
@@ -99,7 +105,19 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
   bench
     .command("flow")
     .description("tiny exports per second with 1 and 2 worker processes; a queued drain with none lost")
-    .option("--cells <n>", "tiny cells exported per round", integerArgument("--cells", 1, 100_000), 100)
+    .option("--cells <n>", "tiny cells exported per round", integerArgument("--cells", 1, 100_000), 300)
+    .option(
+      "--flows <n>",
+      "closed-loop flows per round (each: start an export, poll until ready, next cell)",
+      integerArgument("--flows", 1, 1_000),
+      DEFAULT_FLOWS,
+    )
+    .option(
+      "--poll-interval <duration>",
+      "pause before each status poll of a flow",
+      durationArgument,
+      DEFAULT_POLL_INTERVAL_MS,
+    )
     .option(
       "--drain <n>",
       "exports queued at once for the drain",
@@ -113,10 +131,19 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
     )
     .option("--verbose", "echo the api and worker output")
     .action(
-      async (flags: { cells: number; drain: number; workerConcurrency?: number; verbose?: boolean }) => {
+      async (flags: {
+        cells: number;
+        flows: number;
+        pollInterval: number;
+        drain: number;
+        workerConcurrency?: number;
+        verbose?: boolean;
+      }) => {
         const ctx = getContext();
         const result = await runFlowBench({
           cells: flags.cells,
+          flows: flags.flows,
+          pollIntervalMs: flags.pollInterval,
           drain: flags.drain,
           ...(flags.workerConcurrency ? { workerConcurrency: flags.workerConcurrency } : {}),
           workerCounts: [1, 2],
