@@ -53,8 +53,19 @@ export interface SeedResult {
   durationMs: number;
 }
 
-/** The shared text block: 4 MiB, far beyond deflate's window, so text compresses like text and not better. */
+/**
+ * The shared text block: up to 4 MiB, far beyond deflate's window, so text compresses
+ * like text and not better. A cell with less text gets a block just big enough (but
+ * never under 256 KiB): building 4 MiB of words per cell was most of the cost of
+ * seeding a thousand tiny cells.
+ */
 const TEXT_BLOCK_BYTES = 4 * 1024 * 1024;
+const MIN_TEXT_BLOCK_BYTES = 256 * 1024;
+
+function textBlockBytes(plan: SeedPlan): number {
+  const text = plan.files.reduce((sum, file) => sum + (file.text ? file.size : 0), 0);
+  return Math.min(TEXT_BLOCK_BYTES, Math.max(MIN_TEXT_BLOCK_BYTES, text));
+}
 
 function validate(options: SeedOptions): void {
   const counts: [string, number][] = [
@@ -124,7 +135,7 @@ async function writeContent(
   options: SeedOptions,
   onBytes: (n: number) => void,
 ): Promise<void> {
-  const block = textBlock(new Prng(options.seed, "text"), TEXT_BLOCK_BYTES);
+  const block = textBlock(new Prng(options.seed, "text"), textBlockBytes(plan));
   await replacement.writeTreeFile(".pmeta", json(pmeta("Cell", plan.cellId, plan.baseTime)));
   for (const collection of plan.collections) {
     await replacement.writeTreeFile(
