@@ -54,8 +54,8 @@ export interface ProcessorDeps {
   /** True when a cancel of this job was requested (checked before any work). */
   isCancelRequested(jobId: string): Promise<boolean>;
   /**
-   * Temp files older than this are swept before and after each attempt: left by an
-   * attempt whose worker died. A live attempt rewrites its temp file continuously.
+   * Temp files older than this are swept before each attempt and after one that did not
+   * complete: left by an attempt whose worker died. A live attempt rewrites its temp file continuously.
    */
   tempMaxAgeMs: number;
   runImport?: ImportRunner;
@@ -137,7 +137,9 @@ export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
       end = settled.end;
       throw settled.error;
     } finally {
-      await sweep(data.cell, logger);
+      // A completed attempt left nothing of its own, and the sweep before it took what
+      // was old enough; a failed one may have (a temp file its abort could not remove).
+      if (end.outcome !== "completed") await sweep(data.cell, logger);
       observer.attemptEnded(data.kind, { ...end, durationSeconds: (Date.now() - startedAt) / 1000 });
     }
   };

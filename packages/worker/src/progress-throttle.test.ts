@@ -22,7 +22,9 @@ describe("createProgressThrottle", () => {
       now: clock.now,
     });
     throttle.add(5); // 0% — no change, no write
-    throttle.add(5); // 1%
+    throttle.add(5); // 1%, too soon after the start
+    clock.advance(200);
+    throttle.add(0); // 1% now due
     clock.advance(50);
     throttle.add(100); // 11%, too soon
     clock.advance(200);
@@ -70,11 +72,28 @@ describe("createProgressThrottle", () => {
         ),
       now: clock.now,
     });
+    clock.advance(500);
     throttle.add(10);
     clock.advance(500);
     throttle.add(40);
     await throttle.finish();
     expect(landed).toEqual([10, 50, 100]);
+  });
+
+  it("writes only the final 100 for an export shorter than the interval", async () => {
+    const clock = fakeClock();
+    const writes: number[] = [];
+    const throttle = createProgressThrottle({
+      totalBytes: 100,
+      report: (p) => void writes.push(p),
+      minIntervalMs: 200,
+      now: clock.now,
+    });
+    throttle.add(60);
+    clock.advance(150);
+    throttle.add(40);
+    await throttle.finish();
+    expect(writes).toEqual([100]);
   });
 
   it("reports 100 for an empty total and survives a failing write", async () => {

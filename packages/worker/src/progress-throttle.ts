@@ -3,7 +3,8 @@
  * never decreasing, written only when the percent changed AND at least
  * `minIntervalMs` passed since the last write — so an export costs at most ~100
  * progress writes (each one a Redis round trip and an events-stream entry, see
- * stack.md) whatever its size — plus the final 100.
+ * stack.md) whatever its size — plus the final 100. The interval also runs from the
+ * start: an export shorter than it writes only its final 100 (most small exports).
  *
  * Writes are chained: they reach `report` one at a time and in order, so a slow
  * write never lets a smaller percent land after a larger one.
@@ -34,7 +35,7 @@ export function createProgressThrottle(options: ProgressThrottleOptions): Progre
   const onReportError = options.onReportError ?? (() => {});
   let done = 0;
   let reported = 0;
-  let lastAt = Number.NEGATIVE_INFINITY;
+  let lastAt = now();
   let chain: Promise<void> = Promise.resolve();
 
   function send(percent: number): void {

@@ -50,9 +50,9 @@ export interface CellWorkerOptions {
   historyLimit?: number;
   /**
    * Temp files of the job's cell older than this are a dead attempt's and are swept
-   * before and after each attempt. Default: the lock duration. A live writer touches
-   * its file continuously; a dead attempt's file goes at the first attempt boundary
-   * after it is this old.
+   * before each attempt and after one that did not complete. Default: the lock
+   * duration. A live writer touches its file continuously; a dead attempt's file goes
+   * at the first sweep after it is this old.
    */
   tempMaxAgeMs?: number;
   runImport?: ImportRunner;
