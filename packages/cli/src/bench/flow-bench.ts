@@ -33,7 +33,7 @@ export const FLOW_PROFILE: SeedProfile = {
 
 const PARALLEL_REQUESTS = 16;
 
-export const DEFAULT_FLOWS = 32;
+export const DEFAULT_FLOWS = 16;
 export const DEFAULT_POLL_INTERVAL_MS = 50;
 
 export interface FlowRound {
