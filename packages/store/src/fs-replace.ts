@@ -51,6 +51,7 @@ import {
   removeTree,
   setMtime,
   streamToFile,
+  syncDirectory,
   tempName,
   writeFileAtomic,
 } from "./fs-util.ts";
@@ -261,6 +262,9 @@ export async function beginReplace(ctx: FsContext, cell: string): Promise<CellRe
         throw error;
       }
       state = "committed";
+      // The import is reported done once this returns: the swap must outlive a power
+      // loss. Past the rename, a failed sync cannot undo it; it fails the commit all the same.
+      if (ctx.durable) await syncDirectory(dir);
       // The swap is done; a failed cleanup only leaves garbage for sweepStaleGenerations.
       if (path.basename(previous) !== name) {
         await removeTree(path.resolve(dir, previous)).catch(() => undefined);
@@ -276,19 +280,25 @@ export async function beginReplace(ctx: FsContext, cell: string): Promise<CellRe
 }
 
 /**
- * fsync every file of the staged tree before it goes live. The staged files are
- * written without it (one fsync per file while writing would be slower); the swap
- * is the commit point, so this is the moment durability matters.
+ * fsync every file and directory of the staged tree before it goes live. The staged
+ * files are written without it (one fsync per file while writing would be slower);
+ * the swap is the commit point, so this is the moment durability matters.
  */
 async function syncTree(root: string): Promise<void> {
   const entries = await readdir(root, { withFileTypes: true, recursive: true });
   for (const entry of entries) {
+    const entryPath = path.join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) {
+      await syncDirectory(entryPath);
+      continue;
+    }
     if (!entry.isFile()) continue;
-    const handle = await open(path.join(entry.parentPath, entry.name), "r");
+    const handle = await open(entryPath, "r");
     try {
       await handle.sync();
     } finally {
       await handle.close();
     }
   }
+  await syncDirectory(root);
 }

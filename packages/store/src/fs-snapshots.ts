@@ -27,6 +27,7 @@ import {
   removeQuietly,
   setMtime,
   streamToFile,
+  syncDirectory,
   tempName,
   writeFileAtomic,
 } from "./fs-util.ts";
@@ -177,6 +178,9 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
       writeFileAtomic(path.join(area.metaDir, name), JSON.stringify(sidecar), area.tmpDir, ctx.durable),
       name.endsWith(ZIP_SUFFIX) ? removeFile(area, `${baseName(name)}${ERROR_SUFFIX}`) : undefined,
     ]);
+    // Once this returns, clients are told the file exists (an export's job completes):
+    // the two renames must outlive a power loss too.
+    if (ctx.durable) await Promise.all([syncDirectory(area.dir), syncDirectory(area.metaDir)]);
     return { created: current === null, sidecar };
   }
 
@@ -295,10 +299,10 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
       });
       let finished = false;
       // Durability: the caller fsyncs the temp file before commit (the worker's export
-      // does), so the rename never publishes bytes still only in the page cache; the
-      // sidecar is fsynced before its own rename when the store is durable. Neither
-      // rename is followed by a directory fsync: a power loss may undo a rename, which
-      // leaves the previous state whole (no file, or the old one), never half a file.
+      // does), so the rename never publishes bytes still only in the page cache; when
+      // the store is durable, the sidecar is fsynced before its own rename and both
+      // directories after the renames (publish), so a committed snapshot outlives a
+      // power loss. Before that point a power loss leaves the previous state whole.
       return {
         tempPath,
         async commit(info) {

@@ -16,6 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { body, readAll, runStoreConformance } from "./conformance.ts";
 import { CellExistsError, CellNotFoundError, ConflictError } from "./errors.ts";
 import { createFsStore } from "./fs-store.ts";
+import { syncDirectory } from "./fs-util.ts";
 import type { CellStore } from "./port.ts";
 
 async function tempDataDir(): Promise<string> {
@@ -239,5 +240,17 @@ describe("fs store on disk", () => {
     expect(await readdir(path.join(dataDir, "cells", "c1", "tmp"))).toEqual([]);
     expect(await readdir(path.join(dataDir, "cells", "c1", "snapshots", ".tmp"))).toEqual([]);
     expect(await readdir(path.join(dataDir, "cells", "c1", "snapshots", ".meta"))).toEqual([]);
+  });
+});
+
+describe("syncDirectory", () => {
+  it("fsyncs a directory and reports a missing one", async () => {
+    const dir = await tempDataDir();
+    try {
+      await expect(syncDirectory(dir)).resolves.toBeUndefined();
+      await expect(syncDirectory(path.join(dir, "missing"))).rejects.toMatchObject({ code: "ENOENT" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 /** Small file-system helpers: streaming writes with a size limit, atomic replace, errno checks. */
 import { createHash } from "node:crypto";
-import { close, createWriteStream, open, read, writeFile } from "node:fs";
+import { close, createWriteStream, fsync, open, read, writeFile } from "node:fs";
 import { rename, rm, utimes } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -166,6 +166,27 @@ export async function writeFileAtomic(
     await removeQuietly(temp);
     throw error;
   }
+}
+
+/**
+ * Makes the entries of `dir` (a rename into it, a file created in it) survive a power
+ * loss: fsync of the file alone does not cover its name. A file system that cannot
+ * fsync a directory (EINVAL, as some network or FUSE ones answer) is taken at its word
+ * that its metadata is already durable.
+ */
+export function syncDirectory(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    open(dir, "r", (openError, fd) => {
+      if (openError) return reject(openError);
+      fsync(fd, (syncError) => {
+        close(fd, (closeError) => {
+          const failure = syncError && errnoCode(syncError) !== "EINVAL" ? syncError : closeError;
+          if (failure) reject(failure);
+          else resolve();
+        });
+      });
+    });
+  });
 }
 
 /** Creates an empty file; fails if it exists. */
