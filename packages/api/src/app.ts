@@ -13,7 +13,7 @@
  *    (cell/status-shortcut.ts), with the same auth and handler.
  */
 
-import { createUnredactedSibling } from "@cellport/runtime";
+import { createUnredactedSibling, type Logger } from "@cellport/runtime";
 import { PersoniumError, REQUEST_KEY_HEADER } from "@cellport/shared";
 import { Hono, type MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
@@ -120,7 +120,11 @@ export function createApp(deps: AppDeps): CellportApp {
   async function fetch(request: Request, env: Record<string, unknown> = {}): Promise<Response> {
     const started = performance.now();
     const { valid, key: requestKey } = resolveRequestKey(request.headers);
-    const log = deps.logger.child({ requestKey });
+    let requestLog: Logger | undefined;
+    const log = () => {
+      requestLog ??= deps.logger.child({ requestKey });
+      return requestLog;
+    };
     const baseUrl = baseUrlOf(deps.config, request);
     let effective = request;
     let route: string | null = null;
@@ -133,7 +137,13 @@ export function createApp(deps: AppDeps): CellportApp {
       if (isPreflight(effective)) {
         response = preflightResponse(effective);
       } else {
-        const scope: RequestScope = { requestKey, log, baseUrl };
+        const scope: RequestScope = {
+          requestKey,
+          get log() {
+            return log();
+          },
+          baseUrl,
+        };
         response =
           (await answerStatusFromMemory(deps, effective, scope)) ??
           (await router.fetch(effective, { ...env, scope }));
@@ -141,7 +151,7 @@ export function createApp(deps: AppDeps): CellportApp {
       }
     } catch (error) {
       response = errorResponse(error, {
-        log,
+        log: log(),
         method: effective.method,
         path: rawPathOf(request),
         resourceUrl: resourceUrlOf(baseUrl, request),

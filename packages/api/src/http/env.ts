@@ -9,8 +9,11 @@ import type { Principal } from "../auth/principal.ts";
 export interface RequestScope {
   /** The given or generated `X-Personium-RequestKey`. */
   requestKey: string;
-  /** Child logger bound to the request key: use it for every log line of the request. */
-  log: Logger;
+  /**
+   * Child logger bound to the request key: use it for every log line of the request.
+   * Made on first use (most requests log nothing but their access line).
+   */
+  readonly log: Logger;
   /** Unit base URL without a trailing slash, e.g. `http://localhost:8080`. */
   baseUrl: string;
   /** Set once the router answered: the pattern of the route that did (a bounded metrics label). */
