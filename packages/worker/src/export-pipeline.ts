@@ -7,18 +7,24 @@
  * Memory stays flat: every file is added with `addReadStreamLazy`, so yazl asks for
  * one file at a time, when it gets to it, and only then is it opened. A small file
  * (most of a small cell: `.pmeta` documents, JSONL files) is then read whole with one
- * call; a bigger one streams. All entries are added up front: yazl looks for its next
- * entry by scanning its list from the first one on every step, which stays cheap only
- * while few entries are done (adding entries as the zip progresses made a cell of
- * ~100k files about twice as slow).
+ * call; a bigger one streams. Entries are added in batches with a turn of the event
+ * loop between two batches: adding the ~100k entries of a big cell at once blocked it
+ * for ~0.4 s. (yazl looks for its next entry by scanning its list; it is patched —
+ * patches/yazl@3.3.1.patch — to resume the scan where the last one stopped: from the
+ * first entry each time, a cell of ~100k entries took twice as long.)
  */
+
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { EXPORT_VERSION, MANIFEST_ENTRY, type SnapshotManifest } from "@cellport/shared";
 import type { CellStore, ExportEntry, SnapshotStat } from "@cellport/store";
 import yazl from "yazl";
 import { FileSink } from "./file-sink.ts";
 import { createProgressThrottle } from "./progress-throttle.ts";
+
+/** Entries added to the zip between two turns of the event loop. */
+const ADD_BATCH = 2_000;
 
 /** Deflate level: the fastest with a good ratio here (stack.md). */
 export const COMPRESSION_LEVEL = 6;
@@ -126,15 +132,18 @@ async function writeZip(options: WriteZipOptions): Promise<{ size: number; sha25
   const fail = (error: Error) => output.destroy(error);
   zip.on("error", fail);
   let source: Readable | undefined;
+  // yazl moves on when a file's data has ended; its descriptor closes a moment later.
+  // The next file waits for that, so one file is open at a time, whatever the timing.
+  let sourceClosed: Promise<unknown> = Promise.resolve();
 
   zip.addBuffer(options.manifest, MANIFEST_ENTRY, {
     mtime: options.created,
     compressionLevel: compressionLevelFor(options.manifest.length),
   });
-  for (const entry of options.entries) {
+  const addEntry = (entry: ExportEntry) => {
     if (entry.directory) {
       zip.addEmptyDirectory(entry.name, { mtime: entry.mtime });
-      continue;
+      return;
     }
     // `size` makes yazl verify the byte count.
     const fileOptions = {
@@ -143,7 +152,7 @@ async function writeZip(options: WriteZipOptions): Promise<{ size: number; sha25
       compressionLevel: compressionLevelFor(entry.size),
     };
     const read = entry.size <= READ_WHOLE_MAX_BYTES ? entry.read : undefined;
-    zip.addReadStreamLazy(entry.name, fileOptions, (callback) => {
+    const supply = (callback: (error: unknown, stream: Readable) => void) => {
       if (read) {
         read.call(entry).then(
           (data) => {
@@ -160,17 +169,31 @@ async function writeZip(options: WriteZipOptions): Promise<{ size: number; sha25
         callback(error, undefined as never);
         return;
       }
+      sourceClosed = finished(source).catch(() => {});
       source.on("data", (chunk: Buffer) => options.onBytes(chunk.length));
       // yazl pipes what we hand it with .pipe(), which ignores source errors: catch them here.
       source.on("error", fail);
       callback(null, source);
+    };
+    zip.addReadStreamLazy(entry.name, fileOptions, (callback) => {
+      void sourceClosed.then(() => supply(callback));
     });
-  }
-  zip.end(options.comment ? { comment: options.comment, forceZip64Format: false } : undefined);
+  };
 
   const sink = new FileSink(options.tempPath);
+  const written = pipeline(output, sink, options.signal ? { signal: options.signal } : {});
+  // Awaited below; until then a failure only stops the adding (and must not count as unhandled).
+  let failed = false;
+  written.catch(() => {
+    failed = true;
+  });
   try {
-    await pipeline(output, sink, options.signal ? { signal: options.signal } : {});
+    for (let start = 0; start < options.entries.length && !failed; start += ADD_BATCH) {
+      if (start > 0) await nextTurn();
+      for (const entry of options.entries.slice(start, start + ADD_BATCH)) addEntry(entry);
+    }
+    if (!failed) zip.end(options.comment ? { comment: options.comment, forceZip64Format: false } : undefined);
+    await written;
   } finally {
     source?.destroy();
   }
