@@ -11,16 +11,22 @@ function fakeClock() {
   };
 }
 
+/** A throttle on a fake clock that records what it writes. */
+function recordingThrottle(totalBytes: number, minIntervalMs?: number) {
+  const clock = fakeClock();
+  const writes: number[] = [];
+  const throttle = createProgressThrottle({
+    totalBytes,
+    report: (p) => void writes.push(p),
+    ...(minIntervalMs !== undefined ? { minIntervalMs } : {}),
+    now: clock.now,
+  });
+  return { clock, writes, throttle };
+}
+
 describe("createProgressThrottle", () => {
   it("writes whole percents, at most one per interval, then a final 100", async () => {
-    const clock = fakeClock();
-    const writes: number[] = [];
-    const throttle = createProgressThrottle({
-      totalBytes: 1_000,
-      report: (p) => void writes.push(p),
-      minIntervalMs: 200,
-      now: clock.now,
-    });
+    const { clock, writes, throttle } = recordingThrottle(1_000, 200);
     throttle.add(5); // 0% — no change, no write
     throttle.add(5); // 1%, too soon after the start
     clock.advance(200);
@@ -38,13 +44,7 @@ describe("createProgressThrottle", () => {
   });
 
   it("never exceeds ~100 writes however many chunks arrive, and never decreases", async () => {
-    const clock = fakeClock();
-    const writes: number[] = [];
-    const throttle = createProgressThrottle({
-      totalBytes: 10_000_000,
-      report: (p) => void writes.push(p),
-      now: clock.now,
-    });
+    const { clock, writes, throttle } = recordingThrottle(10_000_000);
     for (let i = 0; i < 100_000; i++) {
       throttle.add(100);
       clock.advance(7);
@@ -81,14 +81,7 @@ describe("createProgressThrottle", () => {
   });
 
   it("writes only the final 100 for an export shorter than the interval", async () => {
-    const clock = fakeClock();
-    const writes: number[] = [];
-    const throttle = createProgressThrottle({
-      totalBytes: 100,
-      report: (p) => void writes.push(p),
-      minIntervalMs: 200,
-      now: clock.now,
-    });
+    const { clock, writes, throttle } = recordingThrottle(100, 200);
     throttle.add(60);
     clock.advance(150);
     throttle.add(40);
