@@ -60,7 +60,7 @@ async function runFlows(
   client: CellportClient,
   cells: readonly string[],
   name: string,
-  options: { flows: number; pollIntervalMs: number },
+  options: { flows: number; pollIntervalMs: number; signal: AbortSignal },
   io: Io,
   label: string,
 ): Promise<{ ms: number; timeToReady: number[]; polls: number }> {
@@ -73,6 +73,7 @@ async function runFlows(
     await client.startExport(cell, name);
     for (;;) {
       await sleep(options.pollIntervalMs);
+      options.signal.throwIfAborted();
       polls++;
       if (!isExporting(await client.exportStatus(cell), name)) break;
     }
@@ -88,6 +89,7 @@ async function drainAll(
   client: CellportClient,
   cells: readonly string[],
   name: string,
+  signal: AbortSignal,
   io: Io,
   label: string,
 ): Promise<{ ms: number }> {
@@ -96,6 +98,7 @@ async function drainAll(
   const pending = new Set(cells);
   const bar = createProgress(io.stderr, label);
   while (pending.size > 0) {
+    signal.throwIfAborted();
     await mapLimit([...pending], PARALLEL_REQUESTS, async (cell) => {
       if (!isExporting(await client.exportStatus(cell), name)) pending.delete(cell);
     });
@@ -177,7 +180,7 @@ export async function runFlowBench(options: {
         client,
         cells,
         name,
-        flowOptions,
+        { ...flowOptions, signal: options.signal },
         io,
         `${cells.length} exports, ${flowOptions.flows} flows, ${workers} worker(s)`,
       );
@@ -205,6 +208,7 @@ export async function runFlowBench(options: {
       client,
       drainCells,
       "flow_drain",
+      options.signal,
       io,
       `drain ${drainCells.length} queued exports`,
     );
