@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { createShutdown } from "./shutdown.ts";
+import { createShutdown, REPEATED_SIGNAL_WINDOW_MS } from "./shutdown.ts";
 
 const logger = pino({ level: "silent" });
 
@@ -36,5 +36,23 @@ describe("createShutdown", () => {
     shutdown.add("hangs", () => new Promise(() => {}));
     await shutdown.run("test");
     expect(code).toBe(1);
+  });
+
+  it("takes a signal repeated within a second as the same stop; a later one forces exit 130", async () => {
+    let t = 0;
+    const codes: number[] = [];
+    let release = () => {};
+    const shutdown = createShutdown({ logger, deadlineMs: 10_000, exit: (c) => codes.push(c), now: () => t });
+    shutdown.add("slow", () => new Promise<void>((done) => (release = done)));
+    shutdown.signal("SIGINT");
+    t += 20;
+    shutdown.signal("SIGTERM"); // the supervisor forwarding the same Ctrl-C
+    expect(codes).toEqual([]);
+    t += REPEATED_SIGNAL_WINDOW_MS;
+    shutdown.signal("SIGINT"); // a deliberate second Ctrl-C
+    expect(codes).toEqual([130]);
+    release();
+    await shutdown.run("done");
+    expect(codes).toEqual([130, 0]);
   });
 });

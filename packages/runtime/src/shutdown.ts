@@ -1,26 +1,37 @@
 /**
  * Graceful-then-forceful shutdown: cleanups run in reverse order of registration
  * (resources released in reverse order of acquisition), each one even when an earlier
- * one throws, all within a deadline. A second signal forces the exit.
+ * one throws, all within a deadline. A second signal forces the exit — unless it comes
+ * within a second of the first: one Ctrl-C reaches every process of the terminal's
+ * group *and* a supervisor that forwards it (`npm start`), so a child gets two signals
+ * at once for one request to stop.
  */
 import type { Logger } from "pino";
 
 export interface Shutdown {
   /** Registers a cleanup; later registrations run first. */
   add(name: string, cleanup: () => Promise<void> | void): void;
-  /** Hooks SIGTERM and SIGINT (once per process, from main.ts). */
+  /** Hooks SIGTERM and SIGINT (once per process, from main.ts) to `signal`. */
   install(): void;
+  /** A stop signal: the first starts `run`; a later one, past the repeat window, forces exit 130. */
+  signal(signal: NodeJS.Signals): void;
   /** Runs every cleanup, then exits with `code` (0 on a clean stop). */
   run(reason: string, code?: number): Promise<void>;
 }
+
+/** A signal this soon after the first is the same request to stop, delivered twice. */
+export const REPEATED_SIGNAL_WINDOW_MS = 1_000;
 
 export function createShutdown(options: {
   logger: Logger;
   deadlineMs: number;
   exit?: (code: number) => void;
+  now?: () => number;
 }): Shutdown {
   const { logger, deadlineMs } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
+  const now = options.now ?? Date.now;
+  let firstSignalAt = 0;
   const cleanups: Array<{ name: string; cleanup: () => Promise<void> | void }> = [];
   let running: Promise<void> | undefined;
 
@@ -59,18 +70,24 @@ export function createShutdown(options: {
     return running;
   }
 
-  function install(): void {
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (running) {
-        logger.warn({ signal }, "second signal: forcing exit");
-        exit(130);
-        return;
-      }
-      void run(signal);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+  function signal(name: NodeJS.Signals): void {
+    if (!running) {
+      firstSignalAt = now();
+      void run(name);
+      return;
+    }
+    if (now() - firstSignalAt < REPEATED_SIGNAL_WINDOW_MS) {
+      logger.debug({ signal: name }, "stop signal repeated; still shutting down");
+      return;
+    }
+    logger.warn({ signal: name }, "second signal: forcing exit");
+    exit(130);
   }
 
-  return { add: (name, cleanup) => cleanups.push({ name, cleanup }), install, run };
+  function install(): void {
+    process.on("SIGTERM", signal);
+    process.on("SIGINT", signal);
+  }
+
+  return { add: (name, cleanup) => cleanups.push({ name, cleanup }), install, signal, run };
 }
