@@ -55,7 +55,8 @@ export interface ProcessorDeps {
   isCancelRequested(jobId: string): Promise<boolean>;
   /**
    * Temp files older than this are swept before each attempt and after one that did not
-   * complete: left by an attempt whose worker died. A live attempt rewrites its temp file continuously.
+   * complete: left by an attempt whose worker died. A live attempt rewrites its temp
+   * file continuously.
    */
   tempMaxAgeMs: number;
   runImport?: ImportRunner;
