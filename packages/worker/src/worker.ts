@@ -23,9 +23,10 @@ import {
 import type { Logger } from "@cellport/runtime";
 import { type CellJobData, type CellJobResult, QUEUE_NAME } from "@cellport/shared";
 import type { CellStore } from "@cellport/store";
-import { Queue, WaitingError, Worker } from "bullmq";
+import { Queue } from "bullmq";
 import { AttemptAbandonedError, JobCancelledError, UNKNOWN_ERROR_BODY } from "./failure.ts";
 import type { JobObserver } from "./job-observer.ts";
+import { OneDeliveryWorker } from "./one-delivery-worker.ts";
 import {
   type CellJob,
   createCellJobProcessor,
@@ -73,12 +74,6 @@ export interface CellWorker {
   close(deadlineMs?: number): Promise<void>;
 }
 
-interface RunningAttempt {
-  controller: AbortController;
-  /** Settles when the attempt's processor has returned or thrown. */
-  ended: Promise<void>;
-}
-
 const LOCK_RENEWAL_FAILURE = /could not renew lock for job (\S+)/;
 
 export async function createCellWorker(options: CellWorkerOptions): Promise<CellWorker> {
@@ -97,12 +92,12 @@ export async function createCellWorker(options: CellWorkerOptions): Promise<Cell
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
   });
 
-  /** The attempts running in this process, by job id (a job may briefly run twice). */
-  const running = new Map<string, Set<RunningAttempt>>();
+  /** The attempts running in this process, by job id (one per job: see OneDeliveryWorker). */
+  const running = new Map<string, AbortController>();
   function abortJob(jobId: string, reason: Error): boolean {
-    const attempts = running.get(jobId);
-    for (const attempt of attempts ?? []) attempt.controller.abort(reason);
-    return (attempts?.size ?? 0) > 0;
+    const attempt = running.get(jobId);
+    attempt?.abort(reason);
+    return attempt !== undefined;
   }
 
   const processor = createCellJobProcessor({
@@ -116,42 +111,16 @@ export async function createCellWorker(options: CellWorkerOptions): Promise<Cell
     ...(options.observer ? { observer: options.observer } : {}),
   });
 
-  const worker = new Worker<CellJobData, CellJobResult>(
+  const worker = new OneDeliveryWorker<CellJobData, CellJobResult>(
     QUEUE_NAME,
     async (job: CellJob, token?: string) => {
       const id = job.id ?? "";
-      const older = [...(running.get(id) ?? [])];
-      if (older.length > 0) {
-        // The job came back while an older attempt of it still runs here: it was
-        // delivered again (its lock lapsed, e.g. while Redis was away), so the older
-        // attempt has lost it. BullMQ renews locks by job id, and the older attempt's end
-        // would stop renewing this one's too — the job would stall and fail for good. So
-        // stop the older attempt, let it end, and hand this delivery back: the next one
-        // starts clean (and finds the snapshot if the older attempt had committed it).
-        for (const attempt of older) attempt.controller.abort(new AttemptAbandonedError("delivered again"));
-        await Promise.allSettled(older.map((attempt) => attempt.ended));
-        if (token) {
-          await job.moveToWait(token).catch((e: unknown) => logger.debug({ err: e }, "moveToWait refused"));
-        }
-        logger.warn({ jobId: id }, "job delivered again while an older attempt ran here; handed back");
-        throw new WaitingError();
-      }
-      let end = () => {};
-      const attempt: RunningAttempt = {
-        controller: new AbortController(),
-        ended: new Promise<void>((resolve) => {
-          end = resolve;
-        }),
-      };
-      const set = running.get(id) ?? new Set();
-      set.add(attempt);
-      running.set(id, set);
+      const controller = new AbortController();
+      running.set(id, controller);
       try {
-        return await processor(job, attempt.controller.signal, token);
+        return await processor(job, controller.signal, token);
       } finally {
-        set.delete(attempt);
-        if (set.size === 0) running.delete(id);
-        end();
+        running.delete(id);
       }
     },
     {
@@ -164,6 +133,12 @@ export async function createCellWorker(options: CellWorkerOptions): Promise<Cell
       autorun: false,
     },
   );
+  worker.onRedelivery = (jobId) => {
+    abortJob(jobId, new AttemptAbandonedError("delivered again"));
+    logger.warn({ jobId }, "job delivered again while an older delivery was in flight here; handing it back");
+  };
+  worker.onHandBackFailed = (jobId, error) =>
+    logger.warn({ jobId, err: error }, "could not hand a redelivered job back; the stalled check will");
 
   worker.on("error", (error) => {
     const lost = LOCK_RENEWAL_FAILURE.exec(error.message);
