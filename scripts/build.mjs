@@ -6,7 +6,7 @@
 // through that package's node_modules. `--if-stale` builds only when a source file
 // is newer than the bundle.
 import { readdir, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -14,6 +14,9 @@ export const BUNDLES = {
   api: { entry: "packages/api/src/main.ts", outfile: "packages/api/dist/main.mjs" },
   worker: { entry: "packages/worker/src/main.ts", outfile: "packages/worker/dist/main.mjs" },
 };
+// Worker-thread scripts, built next to each bundle: the code that starts one finds it
+// beside its own file (`new URL("./<name>.mjs", import.meta.url)`).
+const THREADS = { "export-walk-thread": "packages/store/src/export-walk-thread.ts" };
 
 async function newestSourceMtime(dir) {
   let newest = 0;
@@ -26,13 +29,21 @@ async function newestSourceMtime(dir) {
   return newest;
 }
 
+/** Every file a build writes (besides source maps). */
+function outputs() {
+  return Object.values(BUNDLES).flatMap(({ outfile }) => [
+    outfile,
+    ...Object.keys(THREADS).map((name) => join(dirname(outfile), `${name}.mjs`)),
+  ]);
+}
+
 async function isStale() {
   const sources = Math.max(
     await newestSourceMtime(join(root, "packages")),
     (await stat(join(root, "pnpm-lock.yaml"))).mtimeMs,
   );
-  for (const { outfile } of Object.values(BUNDLES)) {
-    const built = await stat(join(root, outfile)).catch(() => null);
+  for (const file of outputs()) {
+    const built = await stat(join(root, file)).catch(() => null);
     if (!built || built.mtimeMs < sources) return true;
   }
   return false;
@@ -44,8 +55,12 @@ export async function build({ ifStale = false, quiet = false } = {}) {
   await Promise.all(
     Object.values(BUNDLES).map(({ entry, outfile }) =>
       esbuild.build({
-        entryPoints: [join(root, entry)],
-        outfile: join(root, outfile),
+        entryPoints: {
+          [basename(outfile, ".mjs")]: join(root, entry),
+          ...Object.fromEntries(Object.entries(THREADS).map(([name, source]) => [name, join(root, source)])),
+        },
+        outdir: join(root, dirname(outfile)),
+        outExtension: { ".js": ".mjs" },
         bundle: true,
         platform: "node",
         format: "esm",

@@ -1,11 +1,12 @@
 /**
  * The export source: a straight walk of one generation, already in the snapshot's
- * layout (spec §7), minus the manifest (the worker writes it). Sizes come from
- * stat() up front so the worker can weight progress by bytes; `open()` and `read()`
- * open lazily so a zip writer holds one file open at a time.
+ * layout (spec §7), minus the manifest (the worker writes it). The listing runs in a
+ * helper thread (export-walker.ts), which also brings back the content of the small
+ * files, within a budget: for a cell of small files the export then needs no file
+ * system call of its own. Sizes are known up front so the worker can weight progress
+ * by bytes; the other files open lazily so a zip writer holds one open at a time.
  */
-import { createReadStream, type Dirent } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import {
@@ -16,12 +17,19 @@ import {
   pjsonEntry,
   WEBDAV_DIR,
 } from "@cellport/shared";
+import type { PrefetchLimits, WalkedFile } from "./export-walk-protocol.ts";
+import { exportWalker } from "./export-walker.ts";
 import { type FsContext, resolveGeneration } from "./fs-context.ts";
 import { CELL_DOCUMENT_FILE, odataDir, webdavDir } from "./fs-layout.ts";
-import { isNotFound, mapLimit, readWholeFile } from "./fs-util.ts";
+import { readWholeFile } from "./fs-util.ts";
 import type { ExportEntry } from "./port.ts";
 
-const STAT_CONCURRENCY = 16;
+/**
+ * Content the listing brings back: files up to 64 KiB (what the worker reads whole
+ * anyway), at most 1 MiB per export — all of a small cell, and a bounded buffer for a
+ * big one, whose other files are read when the zip gets to them.
+ */
+export const PREFETCH: PrefetchLimits = { maxFileBytes: 64 * 1024, budgetBytes: 1024 * 1024 };
 
 const EMPTY = Buffer.alloc(0);
 
@@ -29,56 +37,37 @@ function directoryEntry(name: string, mtime: Date): ExportEntry {
   return { name, size: 0, directory: true, mtime, open: () => Readable.from([]) };
 }
 
-function fileEntry(name: string, absolute: string, size: number, mtime: Date): ExportEntry {
+function fileEntry(name: string, absolute: string, file: WalkedFile): ExportEntry {
+  const { size, data } = file;
+  // Content that came with the listing serves the first read, then is let go: it is
+  // held only until the zip gets to it. A later read goes to the file, checked for size.
+  let prefetched = data ? Buffer.from(data) : undefined;
+  const take = () => {
+    const content = prefetched;
+    prefetched = undefined;
+    return content;
+  };
   return {
     name,
     size,
     directory: false,
-    mtime,
-    open: () => createReadStream(absolute),
-    read: () => readWholeFile(absolute, size),
+    mtime: new Date(file.mtimeMs),
+    open: () => {
+      const content = take();
+      return content ? Readable.from([content]) : createReadStream(absolute);
+    },
+    read: async () => take() ?? readWholeFile(absolute, size),
   };
-}
-
-/** A file that must be in every snapshot; a missing one exports as empty (spec §7: "every pjson file exists"). */
-async function requiredFile(name: string, absolute: string): Promise<ExportEntry | null> {
-  try {
-    const info = await stat(absolute);
-    return fileEntry(name, absolute, info.size, info.mtime);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    return null;
-  }
 }
 
 function emptyFileEntry(name: string, mtime: Date): ExportEntry {
   return { name, size: 0, directory: false, mtime, open: () => Readable.from([]), read: async () => EMPTY };
 }
 
-function byName(a: Dirent, b: Dirent): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/** Depth first, names sorted by code unit, a directory's files before its subdirectories. */
-async function walk(absolute: string, prefix: string, isRoot: boolean, out: ExportEntry[]): Promise<void> {
-  const dirents = (await readdir(absolute, { withFileTypes: true })).sort(byName);
-  // Cell keys and auth history never leave the cell (spec §7), wherever they sit.
-  const visible = isRoot ? dirents.filter((d) => !EXCLUDED_TREE_NAMES.has(d.name)) : dirents;
-  const files = visible.filter((d) => d.isFile());
-  const dirs = visible.filter((d) => d.isDirectory());
-  const infos = await mapLimit([...files, ...dirs], STAT_CONCURRENCY, (d) =>
-    stat(path.join(absolute, d.name)),
-  );
-  files.forEach((d, i) => {
-    const info = infos[i];
-    if (info) out.push(fileEntry(`${prefix}${d.name}`, path.join(absolute, d.name), info.size, info.mtime));
+function notFound(absolute: string): Error {
+  return Object.assign(new Error(`ENOENT: no such file or directory, stat '${absolute}'`), {
+    code: "ENOENT",
   });
-  for (const [i, d] of dirs.entries()) {
-    const info = infos[files.length + i];
-    if (!info) continue;
-    out.push(directoryEntry(`${prefix}${d.name}/`, info.mtime));
-    await walk(path.join(absolute, d.name), `${prefix}${d.name}/`, false, out);
-  }
 }
 
 export async function exportEntries(ctx: FsContext, cell: string): Promise<ExportEntry[]> {
@@ -87,24 +76,30 @@ export async function exportEntries(ctx: FsContext, cell: string): Promise<Expor
   const odata = odataDir(generation);
   const webdav = webdavDir(generation);
   const required: Array<[string, string]> = [
-    [CELL_DOCUMENT_ENTRY, CELL_DOCUMENT_FILE],
-    ...ENTITY_TYPES.map((type): [string, string] => [pjsonEntry(type.file), type.file]),
+    [CELL_DOCUMENT_ENTRY, path.join(odata, CELL_DOCUMENT_FILE)],
+    ...ENTITY_TYPES.map((type): [string, string] => [pjsonEntry(type.file), path.join(odata, type.file)]),
   ];
-  const tree: ExportEntry[] = [];
-  // The two halves at once: for a small cell these stats are most of the export's
-  // cost, and fs calls in flight together cost less each than one after another.
-  const [odataInfo, webdavInfo, files] = await Promise.all([
-    stat(odata),
-    stat(webdav),
-    mapLimit(required, STAT_CONCURRENCY, async ([name, file]) => ({
-      name,
-      entry: await requiredFile(name, path.join(odata, file)),
-    })),
-    walk(webdav, WEBDAV_DIR, true, tree),
-  ]);
-  const entries: ExportEntry[] = [directoryEntry(ODATA_DIR, odataInfo.mtime)];
-  for (const { name, entry } of files) entries.push(entry ?? emptyFileEntry(name, odataInfo.mtime));
-  entries.push(directoryEntry(WEBDAV_DIR, webdavInfo.mtime));
-  for (const entry of tree) entries.push(entry);
+  const { stats, tree } = await exportWalker.walk({
+    stat: [odata, webdav, ...required.map(([, absolute]) => absolute)],
+    walk: { root: webdav, excludeAtRoot: [...EXCLUDED_TREE_NAMES] },
+    prefetch: PREFETCH,
+  });
+  const [odataInfo, webdavInfo, ...files] = stats;
+  if (!odataInfo) throw notFound(odata);
+  if (!webdavInfo) throw notFound(webdav);
+
+  const odataMtime = new Date(odataInfo.mtimeMs);
+  const entries: ExportEntry[] = [directoryEntry(ODATA_DIR, odataMtime)];
+  // A file that must be in every snapshot; a missing one exports as empty (spec §7: "every pjson file exists").
+  required.forEach(([name, absolute], i) => {
+    const file = files[i];
+    entries.push(file ? fileEntry(name, absolute, file) : emptyFileEntry(name, odataMtime));
+  });
+  entries.push(directoryEntry(WEBDAV_DIR, new Date(webdavInfo.mtimeMs)));
+  for (const entry of tree) {
+    const name = `${WEBDAV_DIR}${entry.relative}`;
+    if (entry.directory) entries.push(directoryEntry(name, new Date(entry.mtimeMs)));
+    else entries.push(fileEntry(name, path.join(webdav, entry.relative), entry));
+  }
   return entries;
 }

@@ -12,9 +12,11 @@ import {
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { body, readAll, runStoreConformance } from "./conformance.ts";
 import { CellExistsError, CellNotFoundError, ConflictError } from "./errors.ts";
+import { PREFETCH } from "./fs-export.ts";
 import { createFsStore } from "./fs-store.ts";
 import { syncDirectory } from "./fs-util.ts";
 import type { CellStore } from "./port.ts";
@@ -135,19 +137,64 @@ describe("fs store on disk", () => {
     expect((await store.stat("c1", "__/f"))?.meta).toMatchObject({ cl: 5, v: 2 });
   });
 
-  it("refuses to read whole a listed file that grew or shrank since", async () => {
+  it("refuses to read whole a listed file, too big to come with the listing, that grew or shrank since", async () => {
     await store.createCell("c1");
-    await store.putFile("c1", "__/f", body("12345"));
+    const listed = "x".repeat(PREFETCH.maxFileBytes + 1);
+    await store.putFile("c1", "__/f", body(listed));
     const content = path.join(await generationOf(dataDir, "c1"), "20_webdav", "__", "f", "content");
     const entry = (await store.exportEntries("c1")).find((e) => e.name === "20_webdav/__/f/content");
-    expect(entry?.size).toBe(5);
-    expect((await entry?.read?.())?.toString()).toBe("12345");
-    for (const changed of ["123456", "1234", ""]) {
+    expect(entry?.size).toBe(listed.length);
+    expect((await entry?.read?.())?.toString()).toBe(listed);
+    for (const changed of [`${listed}6`, listed.slice(1), ""]) {
       await writeFile(content, changed);
       await expect(entry?.read?.()).rejects.toBeInstanceOf(ConflictError);
     }
     await rm(content);
     await expect(entry?.read?.()).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("lists small files with their content, served once to read() or open() as listed", async () => {
+    await store.createCell("c1");
+    await store.putFile("c1", "__/a", body("12345"));
+    await store.putFile("c1", "__/b", body("67890"));
+    const entries = await store.exportEntries("c1");
+    const [a, b] = ["a", "b"].map((f) => entries.find((e) => e.name === `20_webdav/__/${f}/content`));
+    // Taken with the listing: a change afterwards (never while the cell is locked) does not tear it.
+    const webdav = path.join(await generationOf(dataDir, "c1"), "20_webdav", "__");
+    for (const f of ["a", "b"]) await writeFile(path.join(webdav, f, "content"), "1");
+    expect([a?.size, b?.size]).toEqual([5, 5]);
+    expect((await a?.read?.())?.toString()).toBe("12345");
+    expect((await readAll(b?.open() ?? Readable.from([]))).toString()).toBe("67890");
+    // Then let go: a second read goes to the file, and notices the change.
+    await expect(a?.read?.()).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it("brings at most its budget of content with a listing; the rest is read when asked for", async () => {
+    await store.createCell("c1");
+    const perFile = PREFETCH.maxFileBytes;
+    const count = Math.floor(PREFETCH.budgetBytes / perFile) + 2;
+    for (let i = 0; i < count; i++) await store.putFile("c1", `__/f${i}`, body("y".repeat(perFile)));
+    const files = (await store.exportEntries("c1")).filter((e) =>
+      /^20_webdav\/__\/f\d+\/content$/.test(e.name),
+    );
+    const generation = await generationOf(dataDir, "c1");
+    for (let i = 0; i < count; i++)
+      await writeFile(path.join(generation, "20_webdav", "__", `f${i}`, "content"), "z");
+    // Listed with their content: as they were. Read later: the change is caught.
+    const outcomes = await Promise.all(
+      files.map((e) =>
+        (e.read?.() ?? Promise.reject(new Error("no read()"))).then(
+          (b) => b.toString(),
+          (e) => e,
+        ),
+      ),
+    );
+    const withListing = outcomes.filter((o) => o === "y".repeat(perFile)).length;
+    const readLater = outcomes.filter((o) => o instanceof ConflictError).length;
+    expect(withListing + readLater).toBe(count);
+    expect(withListing).toBeGreaterThan(0);
+    expect(withListing * perFile).toBeLessThanOrEqual(PREFETCH.budgetBytes);
+    expect(readLater).toBeGreaterThanOrEqual(2);
   });
 
   it("sweeps only what is old: temp files, and sidecars whose file is gone", async () => {

@@ -65,10 +65,12 @@ export interface ExportEntry {
   open(): Readable;
   /**
    * The whole content in one buffer, for small entries (the caller decides what is
-   * small; this holds `size` bytes in memory). Opens lazily like `open()`, and
-   * rejects (ConflictError for the file-system adapter) when the content no longer
-   * has `size` bytes — it changed since it was listed. Optional: without it, callers
-   * stream with `open()`.
+   * small; this holds `size` bytes in memory). Content that came with the listing
+   * (the file-system adapter brings small files' along) serves the first `read()` or
+   * `open()` as it was listed; otherwise this opens lazily like `open()`, and rejects
+   * (ConflictError for the file-system adapter) when the content no longer has `size`
+   * bytes — it changed since it was listed. Optional: without it, callers stream
+   * with `open()`.
    */
   read?(): Promise<Buffer>;
 }

@@ -1,0 +1,126 @@
+/**
+ * The export listing's helper thread: stats and lists a cell's generation and reads its
+ * small files with blocking calls, off the main thread. One message per export replaces
+ * a thread-pool round trip per stat, readdir, open, read and close — for a cell of small
+ * files those round trips were most of an export's CPU. Blocking here never delays the
+ * event loop of the process (job locks, progress, cancels).
+ */
+import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import path from "node:path";
+import { parentPort } from "node:worker_threads";
+import {
+  type PrefetchLimits,
+  TREE_CHUNK_ENTRIES,
+  type TreeEntry,
+  type WalkedFile,
+  type WalkReply,
+  type WalkRequest,
+} from "./export-walk-protocol.ts";
+
+if (!parentPort) throw new Error("export-walk-thread runs as a worker thread");
+const port = parentPort;
+
+port.on("message", (request: WalkRequest) => {
+  try {
+    handle(request);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    port.postMessage({
+      id: request.id,
+      kind: "error",
+      message: error instanceof Error ? error.message : String(error),
+      ...(typeof code === "string" ? { code } : {}),
+    } satisfies WalkReply);
+  }
+});
+
+/** What one request may still prefetch. */
+class Prefetch {
+  private left: number;
+  constructor(private readonly limits: PrefetchLimits) {
+    this.left = limits.budgetBytes;
+  }
+
+  /** The file's size, mtime and (when small enough and within the budget) content. */
+  file(absolute: string): WalkedFile {
+    const fd = openSync(absolute, "r");
+    try {
+      // Size and content from the same open file, so they always agree.
+      const info = fstatSync(fd);
+      if (info.isDirectory()) return { size: 0, mtimeMs: info.mtimeMs, directory: true };
+      if (info.size > this.limits.maxFileBytes || info.size > this.left) {
+        return { size: info.size, mtimeMs: info.mtimeMs, directory: false };
+      }
+      const data = new Uint8Array(info.size);
+      let filled = 0;
+      while (filled < data.length) {
+        const read = readSync(fd, data, filled, data.length - filled, filled);
+        if (read === 0) break;
+        filled += read;
+      }
+      this.left -= filled;
+      // Its own ArrayBuffer (never a pooled one), so it can be transferred, not copied.
+      const content = filled === data.length ? data.buffer : data.slice(0, filled).buffer;
+      return { size: filled, mtimeMs: info.mtimeMs, directory: false, data: content };
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function handle(request: WalkRequest): void {
+  const prefetch = new Prefetch(request.prefetch);
+  const stats = request.stat.map((absolute) => {
+    try {
+      return prefetch.file(absolute);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return null;
+      throw error;
+    }
+  });
+  const pending: TreeEntry[] = [];
+  const flush = () => {
+    const entries = pending.splice(0);
+    port.postMessage({ id: request.id, kind: "tree", entries } satisfies WalkReply, transfers(entries));
+  };
+  walk(request.walk.root, "", new Set(request.walk.excludeAtRoot), (entry) => {
+    pending.push(entry);
+    if (pending.length >= TREE_CHUNK_ENTRIES) flush();
+  });
+  if (pending.length > 0) flush();
+  port.postMessage({ id: request.id, kind: "done", stats } satisfies WalkReply, transfers(stats));
+
+  /** Depth first, names sorted by code unit, a directory's files before its subdirectories. */
+  function walk(
+    absolute: string,
+    relative: string,
+    exclude: Set<string>,
+    emit: (e: TreeEntry) => void,
+  ): void {
+    const dirents = readdirSync(absolute, { withFileTypes: true })
+      .filter((d) => !exclude.has(d.name))
+      .sort(byName);
+    for (const d of dirents) {
+      if (d.isFile())
+        emit({ relative: `${relative}${d.name}`, ...prefetch.file(path.join(absolute, d.name)) });
+    }
+    const none = new Set<string>();
+    for (const d of dirents) {
+      if (!d.isDirectory()) continue;
+      const child = path.join(absolute, d.name);
+      emit({ relative: `${relative}${d.name}/`, size: 0, mtimeMs: statSync(child).mtimeMs, directory: true });
+      walk(child, `${relative}${d.name}/`, none, emit);
+    }
+  }
+}
+
+function transfers(files: Array<WalkedFile | null>): ArrayBuffer[] {
+  const buffers: ArrayBuffer[] = [];
+  for (const file of files) if (file?.data) buffers.push(file.data);
+  return buffers;
+}
+
+function byName(a: Dirent, b: Dirent): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

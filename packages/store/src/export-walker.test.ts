@@ -1,0 +1,78 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ExportWalker } from "./export-walker.ts";
+
+let root: string;
+const walker = new ExportWalker();
+const limits = { maxFileBytes: 16, budgetBytes: 20 };
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), "walker-"));
+  await mkdir(path.join(root, "tree", "b", "c"), { recursive: true });
+  await mkdir(path.join(root, "tree", "skip"));
+  await writeFile(path.join(root, "tree", "z.txt"), "zzzzzzzzzz");
+  await writeFile(path.join(root, "tree", "a.txt"), "aaaaaaaaaa");
+  await writeFile(path.join(root, "tree", "b", "big.bin"), "x".repeat(100));
+  await writeFile(path.join(root, "tree", "b", "c", "d.txt"), "dddddddddd");
+  await writeFile(path.join(root, "one.txt"), "1");
+});
+
+afterAll(async () => {
+  walker.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+it("lists depth first, files before subdirectories, and brings small files' content within the budget", async () => {
+  const { stats, tree } = await walker.walk({
+    stat: [path.join(root, "one.txt"), path.join(root, "nothing"), path.join(root, "tree")],
+    walk: { root: path.join(root, "tree"), excludeAtRoot: ["skip"] },
+    prefetch: limits,
+  });
+  expect(
+    stats.map((s) => s && { size: s.size, directory: s.directory, data: s.data && text(s.data) }),
+  ).toEqual([{ size: 1, directory: false, data: "1" }, null, { size: 0, directory: true, data: undefined }]);
+  expect(tree.map((e) => [e.relative, e.size, e.data && text(e.data)])).toEqual([
+    // 1 byte spent on one.txt, 10 on a.txt: z.txt (10) no longer fits in 20.
+    ["a.txt", 10, "aaaaaaaaaa"],
+    ["z.txt", 10, undefined],
+    ["b/", 0, undefined],
+    ["b/big.bin", 100, undefined],
+    ["b/c/", 0, undefined],
+    ["b/c/d.txt", 10, undefined],
+  ]);
+});
+
+it("rejects with the file system's error code, and keeps serving", async () => {
+  await expect(
+    walker.walk({ stat: [], walk: { root: path.join(root, "gone"), excludeAtRoot: [] }, prefetch: limits }),
+  ).rejects.toMatchObject({ code: "ENOENT" });
+  const { tree } = await walker.walk({
+    stat: [],
+    walk: { root: path.join(root, "tree", "b", "c"), excludeAtRoot: [] },
+    prefetch: limits,
+  });
+  expect(tree.map((e) => e.relative)).toEqual(["d.txt"]);
+});
+
+it("fails a waiting request when its thread stops, and starts another for the next", async () => {
+  // Stopped before the thread can answer (close() fails what waits, synchronously).
+  const waiting = walker.walk({
+    stat: [],
+    walk: { root: path.join(root, "tree"), excludeAtRoot: [] },
+    prefetch: limits,
+  });
+  walker.close();
+  await expect(waiting).rejects.toThrow(/thread was stopped/);
+  const { tree } = await walker.walk({
+    stat: [],
+    walk: { root: path.join(root, "tree", "b", "c"), excludeAtRoot: [] },
+    prefetch: limits,
+  });
+  expect(tree.map((e) => e.relative)).toEqual(["d.txt"]);
+});
+
+function text(data: ArrayBuffer): string {
+  return Buffer.from(data).toString();
+}

@@ -1,0 +1,141 @@
+/**
+ * The main-thread side of the export listing's helper thread (export-walk-thread.ts):
+ * starts it on first use, sends it one request per export, gathers the replies, and
+ * lets it go after a while without work (its isolate costs a few MB of memory). An
+ * idle thread never keeps the process alive.
+ */
+import { Worker } from "node:worker_threads";
+import type { TreeEntry, WalkedFile, WalkReply, WalkRequest } from "./export-walk-protocol.ts";
+
+export interface WalkResult {
+  stats: Array<WalkedFile | null>;
+  tree: TreeEntry[];
+}
+
+interface Pending {
+  tree: TreeEntry[];
+  resolve(result: WalkResult): void;
+  reject(error: Error): void;
+}
+
+/** Idle this long, the thread exits; the next export starts another (a few ms). */
+const IDLE_EXIT_MS = 10_000;
+/**
+ * After listing an export that streams more than this, the thread exits at once: the
+ * export runs for seconds, so starting a thread again for the next one costs nothing
+ * next to it, and its zip streaming is where the process's memory peaks.
+ */
+const BIG_EXPORT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Starts the thread. The bundled worker carries its code compiled next to its
+ * main.mjs (scripts/build.mjs); from source (tests, the CLI) it is TypeScript, and
+ * the thread registers the same loader as its parent before loading it.
+ */
+function startThread(): Worker {
+  // Its heap holds one part of a listing and the prefetched content at a time.
+  const resourceLimits = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32 };
+  if (!import.meta.url.endsWith(".ts")) {
+    return new Worker(new URL("./export-walk-thread.mjs", import.meta.url), { resourceLimits });
+  }
+  const script = new URL("./export-walk-thread.ts", import.meta.url).href;
+  const loader = import.meta.resolve("tsx/esm/api");
+  const boot = `import(${JSON.stringify(loader)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
+  return new Worker(boot, { eval: true, resourceLimits });
+}
+
+export class ExportWalker {
+  private thread: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  walk(request: Omit<WalkRequest, "id">): Promise<WalkResult> {
+    const id = this.nextId++;
+    const thread = this.ensureThread();
+    clearTimeout(this.idleTimer);
+    // Kept alive only while a request waits on it.
+    thread.ref();
+    return new Promise<WalkResult>((resolve, reject) => {
+      this.pending.set(id, { tree: [], resolve, reject });
+      thread.postMessage({ ...request, id } satisfies WalkRequest);
+    });
+  }
+
+  /**
+   * Stops the thread now; waiting requests fail at once (a thread blocked in a file
+   * system call ends only when the call returns). The next request starts another.
+   */
+  close(): void {
+    const thread = this.thread;
+    this.thread = undefined;
+    clearTimeout(this.idleTimer);
+    this.failAll(new Error("the export listing thread was stopped"));
+    thread?.unref();
+    void thread?.terminate();
+  }
+
+  private failAll(error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+
+  private ensureThread(): Worker {
+    if (this.thread) return this.thread;
+    const thread = startThread();
+    thread.unref();
+    thread.on("message", (reply: WalkReply) => this.receive(reply));
+    const fail = (error: Error) => {
+      // A stopped thread's exit concerns nobody: its requests already failed.
+      if (this.thread !== thread) return;
+      this.thread = undefined;
+      this.failAll(error);
+    };
+    thread.on("error", fail);
+    thread.on("exit", (code) => fail(new Error(`the export listing thread exited (code ${code})`)));
+    this.thread = thread;
+    return thread;
+  }
+
+  private receive(reply: WalkReply): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    if (reply.kind === "tree") {
+      for (const entry of reply.entries) pending.tree.push(entry);
+      return;
+    }
+    this.pending.delete(reply.id);
+    let big = false;
+    if (reply.kind === "done") {
+      const result = { stats: reply.stats, tree: pending.tree };
+      big = streamedBytes(result) > BIG_EXPORT_BYTES;
+      pending.resolve(result);
+    } else {
+      pending.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
+    }
+    if (this.pending.size === 0) this.idle(big ? 0 : IDLE_EXIT_MS);
+  }
+
+  private idle(exitAfterMs: number): void {
+    this.thread?.unref();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      const thread = this.thread;
+      if (!thread || this.pending.size > 0) return;
+      this.thread = undefined;
+      void thread.terminate();
+    }, exitAfterMs);
+    this.idleTimer.unref();
+  }
+}
+
+/** Bytes the export will read after the listing (what did not come with it). */
+function streamedBytes(result: WalkResult): number {
+  let bytes = 0;
+  for (const file of [...result.stats, ...result.tree])
+    if (file && !file.directory && !file.data) bytes += file.size;
+  return bytes;
+}
+
+/** One per process: every store's exports share the thread. */
+export const exportWalker = new ExportWalker();
