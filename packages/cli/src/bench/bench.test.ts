@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { CellportClient } from "../client/http-client.ts";
 import { metricValue } from "../prometheus.ts";
+import { drainAll, runFlows } from "./flow-bench.ts";
 import { parseProcStatus } from "./proc-status.ts";
 import { renderExportBench, renderFlowBench, renderStatusBench } from "./render.ts";
 
@@ -105,5 +107,34 @@ describe("metricValue", () => {
     expect(metricValue(text, "cellport_queue_jobs", { state: "active" })).toBe(2);
     expect(metricValue(text, "cellport_queue_jobs", { state: "delayed" })).toBeNull();
     expect(metricValue(text, "missing")).toBeNull();
+  });
+});
+
+describe("bench flow gives up on a stuck export instead of hanging", () => {
+  // An api whose exports never finish: every status poll says "in progress".
+  const stuck = {
+    startExport: async () => {},
+    exportStatus: async () => ({ status: "exportation in progress", exportation_name: "n", progress: "0%" }),
+  } as unknown as CellportClient;
+  const io = { stdout: { write: () => true }, stderr: { write: () => true } };
+  const signal = new AbortController().signal;
+
+  it("a flow stops polling an export past the deadline: no time to ready recorded for it", async () => {
+    const result = await runFlows(
+      stuck,
+      ["a", "b"],
+      "n",
+      { flows: 2, pollIntervalMs: 5, giveUpAfterMs: 50, signal },
+      io,
+      "flows",
+    );
+    expect(result.timeToReady).toEqual([]);
+    expect(result.polls).toBeGreaterThan(2);
+  });
+
+  it("a drain stops when nothing finished for the deadline", async () => {
+    const started = performance.now();
+    await drainAll(stuck, ["a", "b"], "n", { giveUpAfterMs: 150, signal }, io, "drain");
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });

@@ -35,6 +35,13 @@ const PARALLEL_REQUESTS = 16;
 
 export const DEFAULT_FLOWS = 16;
 export const DEFAULT_POLL_INTERVAL_MS = 50;
+/**
+ * A tiny export takes milliseconds: one still in progress this long after its POST
+ * (a flow), or a drain in which nothing finished for this long, is stuck. The bench
+ * stops waiting for it and reports it among the exports not completed, instead of
+ * hanging.
+ */
+export const DEFAULT_GIVE_UP_AFTER_MS = 60_000;
 
 export interface FlowRound {
   workers: number;
@@ -56,17 +63,18 @@ export interface FlowBenchResult {
 }
 
 /** `flows` closed-loop flows over `cells`: start an export, poll until ready, next cell. */
-async function runFlows(
+export async function runFlows(
   client: CellportClient,
   cells: readonly string[],
   name: string,
-  options: { flows: number; pollIntervalMs: number; signal: AbortSignal },
+  options: { flows: number; pollIntervalMs: number; giveUpAfterMs: number; signal: AbortSignal },
   io: Io,
   label: string,
 ): Promise<{ ms: number; timeToReady: number[]; polls: number }> {
   const bar = createProgress(io.stderr, label);
   const timeToReady: number[] = [];
   let polls = 0;
+  let done = 0;
   const started = performance.now();
   await mapLimit(cells, options.flows, async (cell) => {
     const postedAt = performance.now();
@@ -75,21 +83,29 @@ async function runFlows(
       await sleep(options.pollIntervalMs);
       options.signal.throwIfAborted();
       polls++;
-      if (!isExporting(await client.exportStatus(cell), name)) break;
+      if (!isExporting(await client.exportStatus(cell), name)) {
+        timeToReady.push(performance.now() - postedAt);
+        break;
+      }
+      // Stuck: counted as not completed when the round is tallied.
+      if (performance.now() - postedAt > options.giveUpAfterMs) break;
     }
-    timeToReady.push(performance.now() - postedAt);
-    bar.update(timeToReady.length / cells.length, `${timeToReady.length}/${cells.length}`);
+    done++;
+    bar.update(done / cells.length, `${done}/${cells.length}`);
   });
   bar.finish();
   return { ms: performance.now() - started, timeToReady, polls };
 }
 
-/** Queues one export per cell at once, then polls until every one is ready. */
-async function drainAll(
+/**
+ * Queues one export per cell at once, then polls until every one is ready, or until
+ * none has finished for `giveUpAfterMs` (the rest are stuck: counted as lost).
+ */
+export async function drainAll(
   client: CellportClient,
   cells: readonly string[],
   name: string,
-  signal: AbortSignal,
+  options: { giveUpAfterMs: number; signal: AbortSignal },
   io: Io,
   label: string,
 ): Promise<{ ms: number }> {
@@ -97,11 +113,14 @@ async function drainAll(
   await mapLimit(cells, PARALLEL_REQUESTS, (cell) => client.startExport(cell, name));
   const pending = new Set(cells);
   const bar = createProgress(io.stderr, label);
-  while (pending.size > 0) {
-    signal.throwIfAborted();
+  let lastFinishedAt = performance.now();
+  while (pending.size > 0 && performance.now() - lastFinishedAt <= options.giveUpAfterMs) {
+    options.signal.throwIfAborted();
+    const before = pending.size;
     await mapLimit([...pending], PARALLEL_REQUESTS, async (cell) => {
       if (!isExporting(await client.exportStatus(cell), name)) pending.delete(cell);
     });
+    if (pending.size < before) lastFinishedAt = performance.now();
     bar.update(
       (cells.length - pending.size) / cells.length,
       `${cells.length - pending.size}/${cells.length}`,
@@ -138,6 +157,8 @@ export async function runFlowBench(options: {
   /** Closed-loop flows in the 1- and 2-worker rounds. */
   flows?: number;
   pollIntervalMs?: number;
+  /** Stops waiting for a stuck export (see DEFAULT_GIVE_UP_AFTER_MS). */
+  giveUpAfterMs?: number;
   /** CELLPORT_WORKER_CONCURRENCY of each worker; unset keeps the worker's default. */
   workerConcurrency?: number;
   redisUrl: string | undefined;
@@ -170,6 +191,7 @@ export async function runFlowBench(options: {
       flows: options.flows ?? DEFAULT_FLOWS,
       pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     };
+    const giveUpAfterMs = options.giveUpAfterMs ?? DEFAULT_GIVE_UP_AFTER_MS;
     const rounds: FlowRound[] = [];
     const cells = names.slice(0, options.cells);
     for (const workers of options.workerCounts) {
@@ -180,7 +202,7 @@ export async function runFlowBench(options: {
         client,
         cells,
         name,
-        { ...flowOptions, signal: options.signal },
+        { ...flowOptions, giveUpAfterMs, signal: options.signal },
         io,
         `${cells.length} exports, ${flowOptions.flows} flows, ${workers} worker(s)`,
       );
@@ -208,7 +230,7 @@ export async function runFlowBench(options: {
       client,
       drainCells,
       "flow_drain",
-      options.signal,
+      { giveUpAfterMs, signal: options.signal },
       io,
       `drain ${drainCells.length} queued exports`,
     );

@@ -7,7 +7,12 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { runExportBench } from "../bench/export-bench.ts";
-import { DEFAULT_FLOWS, DEFAULT_POLL_INTERVAL_MS, runFlowBench } from "../bench/flow-bench.ts";
+import {
+  DEFAULT_FLOWS,
+  DEFAULT_GIVE_UP_AFTER_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  runFlowBench,
+} from "../bench/flow-bench.ts";
 import { renderExportBench, renderFlowBench, renderStatusBench } from "../bench/render.ts";
 import { runStatusBench } from "../bench/status-bench.ts";
 import type { CommandContext } from "../context.ts";
@@ -131,6 +136,12 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
       "jobs each worker process runs at once (CELLPORT_WORKER_CONCURRENCY)",
       integerArgument("--worker-concurrency", 1, 64),
     )
+    .option(
+      "--give-up-after <duration>",
+      "stop waiting for an export still in progress this long after its POST, or for a drain in which none finished this long (reported as not completed)",
+      durationArgument,
+      DEFAULT_GIVE_UP_AFTER_MS,
+    )
     .option("--verbose", "echo the api and worker output")
     .action(
       async (flags: {
@@ -138,6 +149,7 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
         flows: number;
         pollInterval: number;
         drain: number;
+        giveUpAfter: number;
         workerConcurrency?: number;
         verbose?: boolean;
       }) => {
@@ -147,6 +159,7 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
           flows: flags.flows,
           pollIntervalMs: flags.pollInterval,
           drain: flags.drain,
+          giveUpAfterMs: flags.giveUpAfter,
           ...(flags.workerConcurrency ? { workerConcurrency: flags.workerConcurrency } : {}),
           workerCounts: [1, 2],
           redisUrl: ctx.config.redisUrl,
