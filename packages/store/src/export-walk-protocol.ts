@@ -1,6 +1,6 @@
 /**
  * Messages between the export listing's helper thread (export-walk-thread.ts) and the
- * store (export-walker.ts). Types only: both sides import it, nothing runs here.
+ * store (export-walker.ts), and the one encoding of a listing's parts both sides use.
  */
 
 export interface WalkRequest {
@@ -32,12 +32,67 @@ export interface TreeEntry extends WalkedFile {
   relative: string;
 }
 
+/**
+ * Part of a walk, column by column: a handful of objects per message, not one per
+ * entry, so decoding a big listing on the main thread neither stalls it nor feeds
+ * its garbage collector a hundred thousand objects at once.
+ */
+export interface TreeChunk {
+  /** Each entry's `relative`, joined with NUL (never part of a file name). */
+  relatives: string;
+  sizes: Float64Array<ArrayBuffer>;
+  mtimesMs: Float64Array<ArrayBuffer>;
+  /** 1 for a directory. */
+  directories: Uint8Array<ArrayBuffer>;
+  /** The prefetched entries' indexes, and their content in the same order. */
+  dataIndexes: Int32Array<ArrayBuffer>;
+  data: ArrayBuffer[];
+}
+
 export type WalkReply =
   /** Entries of the walk so far, in order (a big tree comes in several parts). */
-  | { id: number; kind: "tree"; entries: TreeEntry[] }
+  | { id: number; kind: "tree"; chunk: TreeChunk }
   /** The last message of a request: the stat results (null: no such file). */
   | { id: number; kind: "done"; stats: Array<WalkedFile | null> }
   | { id: number; kind: "error"; message: string; code?: string };
 
 /** Tree entries per message: keeps each message's decoding on the main thread short. */
 export const TREE_CHUNK_ENTRIES = 2_000;
+
+const SEPARATOR = "\0";
+
+export function encodeTreeChunk(entries: readonly TreeEntry[]): TreeChunk {
+  const dataIndexes: number[] = [];
+  const data: ArrayBuffer[] = [];
+  entries.forEach((entry, i) => {
+    if (entry.data) {
+      dataIndexes.push(i);
+      data.push(entry.data);
+    }
+  });
+  return {
+    relatives: entries.map((entry) => entry.relative).join(SEPARATOR),
+    sizes: Float64Array.from(entries, (entry) => entry.size),
+    mtimesMs: Float64Array.from(entries, (entry) => entry.mtimeMs),
+    directories: Uint8Array.from(entries, (entry) => (entry.directory ? 1 : 0)),
+    dataIndexes: Int32Array.from(dataIndexes),
+    data,
+  };
+}
+
+export function decodeTreeChunk(chunk: TreeChunk, each: (entry: TreeEntry) => void): void {
+  if (chunk.sizes.length === 0) return;
+  const relatives = chunk.relatives.split(SEPARATOR);
+  let nextData = 0;
+  for (let i = 0; i < relatives.length; i++) {
+    const withData = chunk.dataIndexes[nextData] === i;
+    const data = withData ? chunk.data[nextData++] : undefined;
+    each({
+      relative: relatives[i] ?? "",
+      size: chunk.sizes[i] ?? 0,
+      mtimeMs: chunk.mtimesMs[i] ?? 0,
+      directory: chunk.directories[i] === 1,
+      ...(data ? { data } : {}),
+    });
+  }
+}

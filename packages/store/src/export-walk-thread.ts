@@ -9,6 +9,7 @@ import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readSync, sta
 import path from "node:path";
 import { parentPort } from "node:worker_threads";
 import {
+  encodeTreeChunk,
   type PrefetchLimits,
   TREE_CHUNK_ENTRIES,
   type TreeEntry,
@@ -81,8 +82,14 @@ function handle(request: WalkRequest): void {
   });
   const pending: TreeEntry[] = [];
   const flush = () => {
-    const entries = pending.splice(0);
-    port.postMessage({ id: request.id, kind: "tree", entries } satisfies WalkReply, transfers(entries));
+    const chunk = encodeTreeChunk(pending.splice(0));
+    port.postMessage({ id: request.id, kind: "tree", chunk } satisfies WalkReply, [
+      chunk.sizes.buffer,
+      chunk.mtimesMs.buffer,
+      chunk.directories.buffer,
+      chunk.dataIndexes.buffer,
+      ...chunk.data,
+    ]);
   };
   walk(request.walk.root, "", new Set(request.walk.excludeAtRoot), (entry) => {
     pending.push(entry);

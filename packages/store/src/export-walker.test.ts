@@ -2,6 +2,12 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  decodeTreeChunk,
+  encodeTreeChunk,
+  type TreeEntry,
+  type WalkRequest,
+} from "./export-walk-protocol.ts";
 import { ExportWalker } from "./export-walker.ts";
 
 let root: string;
@@ -25,7 +31,7 @@ afterAll(async () => {
 });
 
 it("lists depth first, files before subdirectories, and brings small files' content within the budget", async () => {
-  const { stats, tree } = await walker.walk({
+  const { stats, tree } = await walkAll({
     stat: [path.join(root, "one.txt"), path.join(root, "nothing"), path.join(root, "tree")],
     walk: { root: path.join(root, "tree"), excludeAtRoot: ["skip"] },
     prefetch: limits,
@@ -46,9 +52,9 @@ it("lists depth first, files before subdirectories, and brings small files' cont
 
 it("rejects with the file system's error code, and keeps serving", async () => {
   await expect(
-    walker.walk({ stat: [], walk: { root: path.join(root, "gone"), excludeAtRoot: [] }, prefetch: limits }),
+    walkAll({ stat: [], walk: { root: path.join(root, "gone"), excludeAtRoot: [] }, prefetch: limits }),
   ).rejects.toMatchObject({ code: "ENOENT" });
-  const { tree } = await walker.walk({
+  const { tree } = await walkAll({
     stat: [],
     walk: { root: path.join(root, "tree", "b", "c"), excludeAtRoot: [] },
     prefetch: limits,
@@ -58,19 +64,46 @@ it("rejects with the file system's error code, and keeps serving", async () => {
 
 it("fails a waiting request when its thread stops, and starts another for the next", async () => {
   // Stopped before the thread can answer (close() fails what waits, synchronously).
-  const waiting = walker.walk({
+  const waiting = walkAll({
     stat: [],
     walk: { root: path.join(root, "tree"), excludeAtRoot: [] },
     prefetch: limits,
   });
   walker.close();
   await expect(waiting).rejects.toThrow(/thread was stopped/);
-  const { tree } = await walker.walk({
+  const { tree } = await walkAll({
     stat: [],
     walk: { root: path.join(root, "tree", "b", "c"), excludeAtRoot: [] },
     prefetch: limits,
   });
   expect(tree.map((e) => e.relative)).toEqual(["d.txt"]);
+});
+
+/** The whole listing at once. */
+async function walkAll(request: Omit<WalkRequest, "id">) {
+  const tree: TreeEntry[] = [];
+  const { stats } = await walker.walk(request, (entry) => tree.push(entry));
+  return { stats, tree };
+}
+
+it("encodes a listing's part column by column and decodes it back, content included", () => {
+  const entries: TreeEntry[] = [
+    {
+      relative: "a b\nc.txt",
+      size: 3,
+      mtimeMs: 1.5,
+      directory: false,
+      data: new Uint8Array([1, 2, 3]).buffer,
+    },
+    { relative: "d/", size: 0, mtimeMs: 2, directory: true },
+    { relative: "d/big", size: 1e12, mtimeMs: 3, directory: false },
+    { relative: "d/e", size: 1, mtimeMs: 4, directory: false, data: new Uint8Array([9]).buffer },
+  ];
+  const decoded: TreeEntry[] = [];
+  decodeTreeChunk(encodeTreeChunk(entries), (entry) => decoded.push(entry));
+  expect(decoded).toEqual(entries);
+  decodeTreeChunk(encodeTreeChunk([]), (entry) => decoded.push(entry));
+  expect(decoded).toHaveLength(4);
 });
 
 function text(data: ArrayBuffer): string {

@@ -5,15 +5,22 @@
  * idle thread never keeps the process alive.
  */
 import { Worker } from "node:worker_threads";
-import type { TreeEntry, WalkedFile, WalkReply, WalkRequest } from "./export-walk-protocol.ts";
+import {
+  decodeTreeChunk,
+  type TreeEntry,
+  type WalkedFile,
+  type WalkReply,
+  type WalkRequest,
+} from "./export-walk-protocol.ts";
 
 export interface WalkResult {
   stats: Array<WalkedFile | null>;
-  tree: TreeEntry[];
 }
 
 interface Pending {
-  tree: TreeEntry[];
+  onEntry(entry: TreeEntry): void;
+  /** Bytes of the files listed without their content: what the export will read later. */
+  streamedBytes: number;
   resolve(result: WalkResult): void;
   reject(error: Error): void;
 }
@@ -50,14 +57,18 @@ export class ExportWalker {
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  walk(request: Omit<WalkRequest, "id">): Promise<WalkResult> {
+  /**
+   * Lists `request.walk.root`, handing each entry to `onEntry` in order as the parts
+   * arrive (each part in its own turn of the event loop), and stats `request.stat`.
+   */
+  walk(request: Omit<WalkRequest, "id">, onEntry: (entry: TreeEntry) => void): Promise<WalkResult> {
     const id = this.nextId++;
     const thread = this.ensureThread();
     clearTimeout(this.idleTimer);
     // Kept alive only while a request waits on it.
     thread.ref();
     return new Promise<WalkResult>((resolve, reject) => {
-      this.pending.set(id, { tree: [], resolve, reject });
+      this.pending.set(id, { onEntry, streamedBytes: 0, resolve, reject });
       thread.postMessage({ ...request, id } satisfies WalkRequest);
     });
   }
@@ -101,15 +112,19 @@ export class ExportWalker {
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     if (reply.kind === "tree") {
-      for (const entry of reply.entries) pending.tree.push(entry);
+      decodeTreeChunk(reply.chunk, (entry) => {
+        if (!entry.directory && !entry.data) pending.streamedBytes += entry.size;
+        pending.onEntry(entry);
+      });
       return;
     }
     this.pending.delete(reply.id);
     let big = false;
     if (reply.kind === "done") {
-      const result = { stats: reply.stats, tree: pending.tree };
-      big = streamedBytes(result) > BIG_EXPORT_BYTES;
-      pending.resolve(result);
+      for (const file of reply.stats)
+        if (file && !file.directory && !file.data) pending.streamedBytes += file.size;
+      big = pending.streamedBytes > BIG_EXPORT_BYTES;
+      pending.resolve({ stats: reply.stats });
     } else {
       pending.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
     }
@@ -127,14 +142,6 @@ export class ExportWalker {
     }, exitAfterMs);
     this.idleTimer.unref();
   }
-}
-
-/** Bytes the export will read after the listing (what did not come with it). */
-function streamedBytes(result: WalkResult): number {
-  let bytes = 0;
-  for (const file of [...result.stats, ...result.tree])
-    if (file && !file.directory && !file.data) bytes += file.size;
-  return bytes;
 }
 
 /** One per process: every store's exports share the thread. */

@@ -37,7 +37,8 @@ function directoryEntry(name: string, mtime: Date): ExportEntry {
   return { name, size: 0, directory: true, mtime, open: () => Readable.from([]) };
 }
 
-function fileEntry(name: string, absolute: string, file: WalkedFile): ExportEntry {
+/** A file at `dir`/`relative` (the path is joined only when the file is read). */
+function fileEntry(name: string, dir: string, relative: string, file: WalkedFile): ExportEntry {
   const { size, data } = file;
   // Content that came with the listing serves the first read, then is let go: it is
   // held only until the zip gets to it. A later read goes to the file, checked for size.
@@ -54,9 +55,9 @@ function fileEntry(name: string, absolute: string, file: WalkedFile): ExportEntr
     mtime: new Date(file.mtimeMs),
     open: () => {
       const content = take();
-      return content ? Readable.from([content]) : createReadStream(absolute);
+      return content ? Readable.from([content]) : createReadStream(path.join(dir, relative));
     },
-    read: async () => take() ?? readWholeFile(absolute, size),
+    read: async () => take() ?? readWholeFile(path.join(dir, relative), size),
   };
 }
 
@@ -76,14 +77,26 @@ export async function exportEntries(ctx: FsContext, cell: string): Promise<Expor
   const odata = odataDir(generation);
   const webdav = webdavDir(generation);
   const required: Array<[string, string]> = [
-    [CELL_DOCUMENT_ENTRY, path.join(odata, CELL_DOCUMENT_FILE)],
-    ...ENTITY_TYPES.map((type): [string, string] => [pjsonEntry(type.file), path.join(odata, type.file)]),
+    [CELL_DOCUMENT_ENTRY, CELL_DOCUMENT_FILE],
+    ...ENTITY_TYPES.map((type): [string, string] => [pjsonEntry(type.file), type.file]),
   ];
-  const { stats, tree } = await exportWalker.walk({
-    stat: [odata, webdav, ...required.map(([, absolute]) => absolute)],
-    walk: { root: webdav, excludeAtRoot: [...EXCLUDED_TREE_NAMES] },
-    prefetch: PREFETCH,
-  });
+  // The tree's entries are made as the listing's parts arrive, a turn of the event loop each.
+  const tree: ExportEntry[] = [];
+  const { stats } = await exportWalker.walk(
+    {
+      stat: [odata, webdav, ...required.map(([, file]) => path.join(odata, file))],
+      walk: { root: webdav, excludeAtRoot: [...EXCLUDED_TREE_NAMES] },
+      prefetch: PREFETCH,
+    },
+    (entry) => {
+      const name = `${WEBDAV_DIR}${entry.relative}`;
+      tree.push(
+        entry.directory
+          ? directoryEntry(name, new Date(entry.mtimeMs))
+          : fileEntry(name, webdav, entry.relative, entry),
+      );
+    },
+  );
   const [odataInfo, webdavInfo, ...files] = stats;
   if (!odataInfo) throw notFound(odata);
   if (!webdavInfo) throw notFound(webdav);
@@ -91,15 +104,11 @@ export async function exportEntries(ctx: FsContext, cell: string): Promise<Expor
   const odataMtime = new Date(odataInfo.mtimeMs);
   const entries: ExportEntry[] = [directoryEntry(ODATA_DIR, odataMtime)];
   // A file that must be in every snapshot; a missing one exports as empty (spec §7: "every pjson file exists").
-  required.forEach(([name, absolute], i) => {
-    const file = files[i];
-    entries.push(file ? fileEntry(name, absolute, file) : emptyFileEntry(name, odataMtime));
+  required.forEach(([name, file], i) => {
+    const info = files[i];
+    entries.push(info ? fileEntry(name, odata, file, info) : emptyFileEntry(name, odataMtime));
   });
   entries.push(directoryEntry(WEBDAV_DIR, new Date(webdavInfo.mtimeMs)));
-  for (const entry of tree) {
-    const name = `${WEBDAV_DIR}${entry.relative}`;
-    if (entry.directory) entries.push(directoryEntry(name, new Date(entry.mtimeMs)));
-    else entries.push(fileEntry(name, path.join(webdav, entry.relative), entry));
-  }
+  for (const entry of tree) entries.push(entry);
   return entries;
 }
