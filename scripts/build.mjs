@@ -16,7 +16,7 @@ export const BUNDLES = {
 };
 // Worker-thread scripts, built next to each bundle: the code that starts one finds it
 // beside its own file (`new URL("./<name>.mjs", import.meta.url)`).
-const THREADS = { "export-walk-thread": "packages/store/src/export-walk-thread.ts" };
+const THREADS = { "listing-thread-body": "packages/store/src/listing-thread-body.ts" };
 
 async function newestSourceMtime(dir) {
   let newest = 0;

@@ -67,12 +67,19 @@ const TOUCH_INTERVAL_MS = 60 * 1000;
 const STALE_LINK_MS = 60 * 1000;
 
 /** Removes unreferenced generations and temp links left by crashed imports. Returns how many. */
-export async function sweepStaleGenerations(ctx: FsContext, cell: string): Promise<number> {
+export async function sweepStaleGenerations(
+  ctx: FsContext,
+  cell: string,
+  /** The cell directory's names, when the caller has listed it already. */
+  listed?: string[],
+): Promise<number> {
   const dir = cellDir(ctx.dataDir, cell);
-  const names = await readdir(dir).catch((error: unknown) => {
-    if (isNotFound(error)) return [] as string[];
-    throw error;
-  });
+  const names =
+    listed ??
+    (await readdir(dir).catch((error: unknown) => {
+      if (isNotFound(error)) return [] as string[];
+      throw error;
+    }));
   const generations = names.filter((name) => name.startsWith(GENERATION_PREFIX)).length;
   // The common case, swept before and after every job: a single generation and no
   // temp link. Nothing is stale then, so there is no need to read the link either: a

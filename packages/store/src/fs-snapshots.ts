@@ -18,7 +18,7 @@ import {
 } from "./errors.ts";
 import { removeOld } from "./fs-cells.ts";
 import type { FsContext } from "./fs-context.ts";
-import { cellTmpDir, SNAPSHOT_META_DIR, SNAPSHOT_TMP_DIR, snapshotsDir } from "./fs-layout.ts";
+import { cellDir, cellTmpDir, SNAPSHOT_META_DIR, SNAPSHOT_TMP_DIR, snapshotsDir } from "./fs-layout.ts";
 import { sweepStaleGenerations } from "./fs-replace.ts";
 import {
   createEmptyFile,
@@ -31,6 +31,7 @@ import {
   tempName,
   writeFileAtomic,
 } from "./fs-util.ts";
+import { listingThread } from "./listing-thread.ts";
 import { readPaired, sameVersion } from "./paired-read.ts";
 import { assertCellName, assertSnapshotFileName } from "./path-rules.ts";
 import type { SnapshotArea, SnapshotStat, SnapshotWriter, WriteOptions, WriteResult } from "./port.ts";
@@ -349,26 +350,25 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
     async sweepTemp(cell, olderThanMs) {
       const area = areaOf(cell);
       const now = ctx.now();
-      // Runs before and after every job, and usually finds nothing: so every directory
-      // is listed at once, and a stat is spent only on a name that is a candidate.
-      const [temps, cellTemps, sidecars, files, generations] = await Promise.all([
-        readdir(area.tmpDir).catch((error: unknown) => {
-          if (isNotFound(error)) throw new CellNotFoundError(`Cell not found: ${cell}`);
-          throw error;
-        }),
-        readdir(cellTmpDir(ctx.dataDir, cell)).catch(() => [] as string[]),
-        readdir(area.metaDir).catch(() => [] as string[]),
-        readdir(area.dir).catch(() => [] as string[]),
-        sweepStaleGenerations(ctx, cell),
+      // Runs before every job, and usually finds nothing: so every directory is listed
+      // in one request to the listing thread, and a stat is spent only on a candidate.
+      const [temps, cellTemps, sidecars, files, cellEntries] = await listingThread.list([
+        area.tmpDir,
+        cellTmpDir(ctx.dataDir, cell),
+        area.metaDir,
+        area.dir,
+        cellDir(ctx.dataDir, cell),
       ]);
+      if (!temps) throw new CellNotFoundError(`Cell not found: ${cell}`);
+      const generations = await sweepStaleGenerations(ctx, cell, cellEntries ?? []);
       let removed = generations;
       removed += await removeOld(area.tmpDir, temps, olderThanMs, now);
-      removed += await removeOld(cellTmpDir(ctx.dataDir, cell), cellTemps, olderThanMs, now);
+      removed += await removeOld(cellTmpDir(ctx.dataDir, cell), cellTemps ?? [], olderThanMs, now);
       // Sidecars whose file is gone (a delete interrupted between its two steps). The
       // two listings are not taken at one instant; the age check keeps a sidecar
       // whose file is being published right now.
       const present = new Set(files);
-      const orphans = sidecars.filter((name) => !present.has(name));
+      const orphans = files ? (sidecars ?? []).filter((name) => !present.has(name)) : [];
       removed += await removeOld(area.metaDir, orphans, olderThanMs, now);
       return removed;
     },

@@ -1,27 +1,32 @@
 /**
- * The main-thread side of the export listing's helper thread (export-walk-thread.ts):
- * starts it on first use, sends it one request per export, gathers the replies, and
- * lets it go after a while without work (its isolate costs a few MB of memory). An
- * idle thread never keeps the process alive.
+ * The main-thread side of the store's listing thread (listing-thread-body.ts): starts
+ * it on first use, sends it one request per export listing or sweep, gathers the
+ * replies, and lets it go after a while without work (its isolate costs a few MB of
+ * memory). An idle thread never keeps the process alive.
  */
 import { Worker } from "node:worker_threads";
 import {
   decodeTreeChunk,
+  type ListingReply,
+  type ListingRequest,
   type TreeEntry,
   type WalkedFile,
-  type WalkReply,
   type WalkRequest,
-} from "./export-walk-protocol.ts";
+} from "./listing-protocol.ts";
 
 export interface WalkResult {
   stats: Array<WalkedFile | null>;
 }
 
+/** The reply that ends a request. */
+type FinalReply = Extract<ListingReply, { kind: "done" | "listed" }>;
+
 interface Pending {
-  onEntry(entry: TreeEntry): void;
+  /** A walk's entries, as they arrive. */
+  onEntry?: (entry: TreeEntry) => void;
   /** Bytes of the files listed without their content: what the export will read later. */
   streamedBytes: number;
-  resolve(result: WalkResult): void;
+  resolve(reply: FinalReply): void;
   reject(error: Error): void;
 }
 
@@ -43,15 +48,15 @@ function startThread(): Worker {
   // Its heap holds one part of a listing and the prefetched content at a time.
   const resourceLimits = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32 };
   if (!import.meta.url.endsWith(".ts")) {
-    return new Worker(new URL("./export-walk-thread.mjs", import.meta.url), { resourceLimits });
+    return new Worker(new URL("./listing-thread-body.mjs", import.meta.url), { resourceLimits });
   }
-  const script = new URL("./export-walk-thread.ts", import.meta.url).href;
+  const script = new URL("./listing-thread-body.ts", import.meta.url).href;
   const loader = import.meta.resolve("tsx/esm/api");
   const boot = `import(${JSON.stringify(loader)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
   return new Worker(boot, { eval: true, resourceLimits });
 }
 
-export class ExportWalker {
+export class ListingThread {
   private thread: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -61,15 +66,29 @@ export class ExportWalker {
    * Lists `request.walk.root`, handing each entry to `onEntry` in order as the parts
    * arrive (each part in its own turn of the event loop), and stats `request.stat`.
    */
-  walk(request: Omit<WalkRequest, "id">, onEntry: (entry: TreeEntry) => void): Promise<WalkResult> {
+  async walk(
+    request: Omit<WalkRequest, "id" | "kind">,
+    onEntry: (entry: TreeEntry) => void,
+  ): Promise<WalkResult> {
+    const reply = await this.send({ ...request, kind: "walk" }, onEntry);
+    return { stats: reply.kind === "done" ? reply.stats : [] };
+  }
+
+  /** Each directory's names (unsorted), null for one that does not exist. */
+  async list(dirs: string[]): Promise<Array<string[] | null>> {
+    const reply = await this.send({ kind: "list", dirs });
+    return reply.kind === "listed" ? reply.names : [];
+  }
+
+  private send(request: DistributiveOmit<ListingRequest, "id">, onEntry?: (entry: TreeEntry) => void) {
     const id = this.nextId++;
     const thread = this.ensureThread();
     clearTimeout(this.idleTimer);
     // Kept alive only while a request waits on it.
     thread.ref();
-    return new Promise<WalkResult>((resolve, reject) => {
-      this.pending.set(id, { onEntry, streamedBytes: 0, resolve, reject });
-      thread.postMessage({ ...request, id } satisfies WalkRequest);
+    return new Promise<FinalReply>((resolve, reject) => {
+      this.pending.set(id, { ...(onEntry ? { onEntry } : {}), streamedBytes: 0, resolve, reject });
+      thread.postMessage({ ...request, id } satisfies ListingRequest);
     });
   }
 
@@ -81,7 +100,7 @@ export class ExportWalker {
     const thread = this.thread;
     this.thread = undefined;
     clearTimeout(this.idleTimer);
-    this.failAll(new Error("the export listing thread was stopped"));
+    this.failAll(new Error("the listing thread was stopped"));
     thread?.unref();
     void thread?.terminate();
   }
@@ -95,7 +114,7 @@ export class ExportWalker {
     if (this.thread) return this.thread;
     const thread = startThread();
     thread.unref();
-    thread.on("message", (reply: WalkReply) => this.receive(reply));
+    thread.on("message", (reply: ListingReply) => this.receive(reply));
     const fail = (error: Error) => {
       // A stopped thread's exit concerns nobody: its requests already failed.
       if (this.thread !== thread) return;
@@ -103,30 +122,32 @@ export class ExportWalker {
       this.failAll(error);
     };
     thread.on("error", fail);
-    thread.on("exit", (code) => fail(new Error(`the export listing thread exited (code ${code})`)));
+    thread.on("exit", (code) => fail(new Error(`the listing thread exited (code ${code})`)));
     this.thread = thread;
     return thread;
   }
 
-  private receive(reply: WalkReply): void {
+  private receive(reply: ListingReply): void {
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     if (reply.kind === "tree") {
       decodeTreeChunk(reply.chunk, (entry) => {
         if (!entry.directory && !entry.data) pending.streamedBytes += entry.size;
-        pending.onEntry(entry);
+        pending.onEntry?.(entry);
       });
       return;
     }
     this.pending.delete(reply.id);
     let big = false;
-    if (reply.kind === "done") {
-      for (const file of reply.stats)
-        if (file && !file.directory && !file.data) pending.streamedBytes += file.size;
-      big = pending.streamedBytes > BIG_EXPORT_BYTES;
-      pending.resolve({ stats: reply.stats });
-    } else {
+    if (reply.kind === "error") {
       pending.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
+    } else {
+      if (reply.kind === "done") {
+        for (const file of reply.stats)
+          if (file && !file.directory && !file.data) pending.streamedBytes += file.size;
+        big = pending.streamedBytes > BIG_EXPORT_BYTES;
+      }
+      pending.resolve(reply);
     }
     if (this.pending.size === 0) this.idle(big ? 0 : IDLE_EXIT_MS);
   }
@@ -144,5 +165,8 @@ export class ExportWalker {
   }
 }
 
-/** One per process: every store's exports share the thread. */
-export const exportWalker = new ExportWalker();
+/** `Omit` applied to each member of a union (so `kind` still tells them apart). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** One per process: every store shares the thread. */
+export const listingThread = new ListingThread();

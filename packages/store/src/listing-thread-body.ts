@@ -1,29 +1,33 @@
 /**
- * The export listing's helper thread: stats and lists a cell's generation and reads its
- * small files with blocking calls, off the main thread. One message per export replaces
- * a thread-pool round trip per stat, readdir, open, read and close — for a cell of small
- * files those round trips were most of an export's CPU. Blocking here never delays the
- * event loop of the process (job locks, progress, cancels).
+ * The store's listing thread: lists and stats a cell's generation and reads its small
+ * files for an export, and lists the directories the temp-file sweep looks at, with
+ * blocking calls, off the main thread. One message replaces a thread-pool round trip
+ * per stat, readdir, open, read and close — for a cell of small files those round
+ * trips were most of an export's CPU. Blocking here never delays the event loop of the
+ * process (job locks, progress, cancels).
  */
 import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 import { parentPort } from "node:worker_threads";
 import {
   encodeTreeChunk,
+  type ListingReply,
+  type ListingRequest,
+  type ListRequest,
   type PrefetchLimits,
   TREE_CHUNK_ENTRIES,
   type TreeEntry,
   type WalkedFile,
-  type WalkReply,
   type WalkRequest,
-} from "./export-walk-protocol.ts";
+} from "./listing-protocol.ts";
 
-if (!parentPort) throw new Error("export-walk-thread runs as a worker thread");
+if (!parentPort) throw new Error("listing-thread-body runs as a worker thread");
 const port = parentPort;
 
-port.on("message", (request: WalkRequest) => {
+port.on("message", (request: ListingRequest) => {
   try {
-    handle(request);
+    if (request.kind === "walk") walk(request);
+    else list(request);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     port.postMessage({
@@ -31,7 +35,7 @@ port.on("message", (request: WalkRequest) => {
       kind: "error",
       message: error instanceof Error ? error.message : String(error),
       ...(typeof code === "string" ? { code } : {}),
-    } satisfies WalkReply);
+    } satisfies ListingReply);
   }
 });
 
@@ -69,21 +73,37 @@ class Prefetch {
   }
 }
 
-function handle(request: WalkRequest): void {
+function isMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+function list(request: ListRequest): void {
+  const names = request.dirs.map((dir) => {
+    try {
+      return readdirSync(dir);
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  });
+  port.postMessage({ id: request.id, kind: "listed", names } satisfies ListingReply);
+}
+
+function walk(request: WalkRequest): void {
   const prefetch = new Prefetch(request.prefetch);
   const stats = request.stat.map((absolute) => {
     try {
       return prefetch.file(absolute);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === "ENOENT" || code === "ENOTDIR") return null;
+      if (isMissing(error)) return null;
       throw error;
     }
   });
   const pending: TreeEntry[] = [];
   const flush = () => {
     const chunk = encodeTreeChunk(pending.splice(0));
-    port.postMessage({ id: request.id, kind: "tree", chunk } satisfies WalkReply, [
+    port.postMessage({ id: request.id, kind: "tree", chunk } satisfies ListingReply, [
       chunk.sizes.buffer,
       chunk.mtimesMs.buffer,
       chunk.directories.buffer,
@@ -91,15 +111,15 @@ function handle(request: WalkRequest): void {
       ...chunk.data,
     ]);
   };
-  walk(request.walk.root, "", new Set(request.walk.excludeAtRoot), (entry) => {
+  visit(request.walk.root, "", new Set(request.walk.excludeAtRoot), (entry) => {
     pending.push(entry);
     if (pending.length >= TREE_CHUNK_ENTRIES) flush();
   });
   if (pending.length > 0) flush();
-  port.postMessage({ id: request.id, kind: "done", stats } satisfies WalkReply, transfers(stats));
+  port.postMessage({ id: request.id, kind: "done", stats } satisfies ListingReply, transfers(stats));
 
   /** Depth first, names sorted by code unit, a directory's files before its subdirectories. */
-  function walk(
+  function visit(
     absolute: string,
     relative: string,
     exclude: Set<string>,
@@ -117,7 +137,7 @@ function handle(request: WalkRequest): void {
       if (!d.isDirectory()) continue;
       const child = path.join(absolute, d.name);
       emit({ relative: `${relative}${d.name}/`, size: 0, mtimeMs: statSync(child).mtimeMs, directory: true });
-      walk(child, `${relative}${d.name}/`, none, emit);
+      visit(child, `${relative}${d.name}/`, none, emit);
     }
   }
 }

@@ -2,20 +2,15 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  decodeTreeChunk,
-  encodeTreeChunk,
-  type TreeEntry,
-  type WalkRequest,
-} from "./export-walk-protocol.ts";
-import { ExportWalker } from "./export-walker.ts";
+import { decodeTreeChunk, encodeTreeChunk, type TreeEntry, type WalkRequest } from "./listing-protocol.ts";
+import { ListingThread } from "./listing-thread.ts";
 
 let root: string;
-const walker = new ExportWalker();
+const thread = new ListingThread();
 const limits = { maxFileBytes: 16, budgetBytes: 20 };
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "walker-"));
+  root = await mkdtemp(path.join(tmpdir(), "listing-"));
   await mkdir(path.join(root, "tree", "b", "c"), { recursive: true });
   await mkdir(path.join(root, "tree", "skip"));
   await writeFile(path.join(root, "tree", "z.txt"), "zzzzzzzzzz");
@@ -26,7 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  walker.close();
+  thread.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -50,6 +45,15 @@ it("lists depth first, files before subdirectories, and brings small files' cont
   ]);
 });
 
+it("lists several directories at once: names, or null for one that does not exist", async () => {
+  const names = await thread.list([
+    path.join(root, "tree", "b"),
+    path.join(root, "nothing"),
+    path.join(root, "one.txt"),
+  ]);
+  expect(names.map((n) => n?.sort() ?? null)).toEqual([["big.bin", "c"], null, null]);
+});
+
 it("rejects with the file system's error code, and keeps serving", async () => {
   await expect(
     walkAll({ stat: [], walk: { root: path.join(root, "gone"), excludeAtRoot: [] }, prefetch: limits }),
@@ -69,7 +73,7 @@ it("fails a waiting request when its thread stops, and starts another for the ne
     walk: { root: path.join(root, "tree"), excludeAtRoot: [] },
     prefetch: limits,
   });
-  walker.close();
+  thread.close();
   await expect(waiting).rejects.toThrow(/thread was stopped/);
   const { tree } = await walkAll({
     stat: [],
@@ -80,9 +84,9 @@ it("fails a waiting request when its thread stops, and starts another for the ne
 });
 
 /** The whole listing at once. */
-async function walkAll(request: Omit<WalkRequest, "id">) {
+async function walkAll(request: Omit<WalkRequest, "id" | "kind">) {
   const tree: TreeEntry[] = [];
-  const { stats } = await walker.walk(request, (entry) => tree.push(entry));
+  const { stats } = await thread.walk(request, (entry) => tree.push(entry));
   return { stats, tree };
 }
 

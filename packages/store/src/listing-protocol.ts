@@ -1,15 +1,26 @@
 /**
- * Messages between the export listing's helper thread (export-walk-thread.ts) and the
- * store (export-walker.ts), and the one encoding of a listing's parts both sides use.
+ * Messages between the store's listing thread (listing-thread-body.ts) and the store
+ * (listing-thread.ts), and the one encoding of a listing's parts both sides use.
  */
 
+export type ListingRequest = WalkRequest | ListRequest;
+
+/** An export's listing: a tree walked, a few paths stat'ed, small files read. */
 export interface WalkRequest {
   id: number;
+  kind: "walk";
   /** Absolute paths to stat, in order (files among them may be prefetched). */
   stat: string[];
   /** A directory tree to list, depth first: a directory's files before its subdirectories. */
   walk: { root: string /** Names skipped directly under the root. */; excludeAtRoot: string[] };
   prefetch: PrefetchLimits;
+}
+
+/** Several directories' names at once (the temp-file sweep before each job). */
+export interface ListRequest {
+  id: number;
+  kind: "list";
+  dirs: string[];
 }
 
 export interface PrefetchLimits {
@@ -49,11 +60,13 @@ export interface TreeChunk {
   data: ArrayBuffer[];
 }
 
-export type WalkReply =
+export type ListingReply =
   /** Entries of the walk so far, in order (a big tree comes in several parts). */
   | { id: number; kind: "tree"; chunk: TreeChunk }
   /** The last message of a request: the stat results (null: no such file). */
   | { id: number; kind: "done"; stats: Array<WalkedFile | null> }
+  /** A list request's answer: each directory's names, null for one that does not exist. */
+  | { id: number; kind: "listed"; names: Array<string[] | null> }
   | { id: number; kind: "error"; message: string; code?: string };
 
 /** Tree entries per message: keeps each message's decoding on the main thread short. */
