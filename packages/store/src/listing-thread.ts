@@ -45,8 +45,10 @@ const BIG_EXPORT_BYTES = 64 * 1024 * 1024;
  * the thread registers the same loader as its parent before loading it.
  */
 function startThread(): Worker {
-  // Its heap holds one part of a listing and the prefetched content at a time.
-  const resourceLimits = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32 };
+  // Short-lived garbage only (one part of a listing at a time): a small young
+  // generation keeps its memory down. The old generation keeps the default limit, so
+  // a directory of a million names still lists.
+  const resourceLimits = { maxYoungGenerationSizeMb: 1 };
   if (!import.meta.url.endsWith(".ts")) {
     return new Worker(new URL("./listing-thread-body.mjs", import.meta.url), { resourceLimits });
   }
