@@ -278,6 +278,17 @@ describe("Redis stopped in the middle of an export", () => {
     ).toBe(202);
     await waitForProgress(api2, cell, "export");
     await redis.kill("SIGKILL");
+    // Until the api has seen its connections close (milliseconds), a status read may
+    // still be answered from its ≤ 100 ms old in-progress entry; from then on, never.
+    await eventually(
+      async () => {
+        const res = await api2.fetch(`${cell}/__export`);
+        await res.arrayBuffer();
+        return res.status === 503 ? true : undefined;
+      },
+      2_000,
+      10,
+    );
 
     // Every kind of request that needs the queue fails fast with 503, never hangs.
     const probes: Array<[string, RequestInit]> = [
