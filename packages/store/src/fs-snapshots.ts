@@ -350,8 +350,8 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
     async sweepTemp(cell, olderThanMs) {
       const area = areaOf(cell);
       const now = ctx.now();
-      // Runs before every job, and usually finds nothing: so every directory is listed
-      // in one request to the listing thread, and a stat is spent only on a candidate.
+      // Runs before every job (and after a failed one), and usually finds nothing: every
+      // directory is listed in one request to the listing thread, a stat spent only on a candidate.
       const [temps, cellTemps, sidecars, files, cellEntries] = await listingThread.list([
         area.tmpDir,
         cellTmpDir(ctx.dataDir, cell),
