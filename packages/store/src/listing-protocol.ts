@@ -93,6 +93,17 @@ export function encodeTreeChunk(entries: readonly TreeEntry[]): TreeChunk {
   };
 }
 
+/** The buffers a chunk's message hands over instead of copying. */
+export function treeChunkTransfers(chunk: TreeChunk): ArrayBuffer[] {
+  return [
+    chunk.sizes.buffer,
+    chunk.mtimesMs.buffer,
+    chunk.directories.buffer,
+    chunk.dataIndexes.buffer,
+    ...chunk.data,
+  ];
+}
+
 export function decodeTreeChunk(chunk: TreeChunk, each: (entry: TreeEntry) => void): void {
   if (chunk.sizes.length === 0) return;
   const relatives = chunk.relatives.split(SEPARATOR);

@@ -17,6 +17,7 @@ import {
   type PrefetchLimits,
   TREE_CHUNK_ENTRIES,
   type TreeEntry,
+  treeChunkTransfers,
   type WalkedFile,
   type WalkRequest,
 } from "./listing-protocol.ts";
@@ -103,13 +104,10 @@ function walk(request: WalkRequest): void {
   const pending: TreeEntry[] = [];
   const flush = () => {
     const chunk = encodeTreeChunk(pending.splice(0));
-    port.postMessage({ id: request.id, kind: "tree", chunk } satisfies ListingReply, [
-      chunk.sizes.buffer,
-      chunk.mtimesMs.buffer,
-      chunk.directories.buffer,
-      chunk.dataIndexes.buffer,
-      ...chunk.data,
-    ]);
+    port.postMessage(
+      { id: request.id, kind: "tree", chunk } satisfies ListingReply,
+      treeChunkTransfers(chunk),
+    );
   };
   visit(request.walk.root, "", new Set(request.walk.excludeAtRoot), (entry) => {
     pending.push(entry);
