@@ -16,7 +16,7 @@ export const BUNDLES = {
 };
 // Worker-thread scripts, built next to each bundle: the code that starts one finds it
 // beside its own file (`new URL("./<name>.mjs", import.meta.url)`).
-const THREADS = { "listing-thread-body": "packages/store/src/listing-thread-body.ts" };
+const THREADS = { "store-thread-body": "packages/store/src/store-thread-body.ts" };
 
 async function newestSourceMtime(dir) {
   let newest = 0;

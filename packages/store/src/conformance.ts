@@ -890,6 +890,23 @@ export function runStoreConformance(
         expect((await store.snapshots.list("c1")).map((s) => s.name)).toEqual(["exp.zip"]);
       });
 
+      it("commits content handed over whole, written into the temp file by the commit", async () => {
+        const content = Buffer.from("PK a zip kept in memory");
+        const writer = await store.snapshots.createWriter("c1", "held", "job-2:1");
+        await expect(
+          writer.commit({ sha256: sha(content), size: content.length + 1, data: content }),
+        ).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.snapshots.stat("c1", "held.zip")).toBeNull();
+        const stat = await writer.commit({ sha256: sha(content), size: content.length, data: content });
+        expect(stat).toMatchObject({ name: "held.zip", size: content.length, sha256: sha(content) });
+        const { stream } = await store.snapshots.open("c1", "held.zip");
+        expect((await readAll(stream)).equals(content)).toBe(true);
+        // A second commit of a finished writer fails.
+        await expect(writer.commit({ sha256: sha(content), size: content.length })).rejects.toBeInstanceOf(
+          ConflictError,
+        );
+      });
+
       it("accepts a file name ending in .zip for the writer", async () => {
         const writer = await store.snapshots.createWriter("c1", "n2.zip", "k");
         const stat = await writer.commit({ sha256: sha(Buffer.alloc(0)), size: 0 });

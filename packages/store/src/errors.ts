@@ -23,3 +23,23 @@ export class RangeNotSatisfiableError extends StoreError {
     super(message);
   }
 }
+
+/**
+ * The StoreError a store thread reported by name, made again on this side of the
+ * message (structured clone keeps neither class nor fields). Null for any other name.
+ */
+export function reviveStoreError(name: string, message: string): StoreError | null {
+  const classes: Record<string, new (message: string) => StoreError> = {
+    InvalidNameError,
+    InvalidPathError,
+    CellExistsError,
+    CellNotFoundError,
+    NotFoundError,
+    AlreadyExistsError,
+    ConflictError,
+    PreconditionFailedError,
+    TooLargeError,
+  };
+  const ErrorClass = classes[name];
+  return ErrorClass ? new ErrorClass(message) : null;
+}

@@ -1,7 +1,7 @@
 /**
  * The export source: a straight walk of one generation, already in the snapshot's
  * layout (spec §7), minus the manifest (the worker writes it). The listing runs in a
- * helper thread (listing-thread.ts), which also brings back the content of the small
+ * helper thread (store-thread.ts), which also brings back the content of the small
  * files, within a budget: for a cell of small files the export then needs no file
  * system call of its own. Sizes are known up front so the worker can weight progress
  * by bytes; the other files open lazily so a zip writer holds one open at a time.
@@ -20,9 +20,9 @@ import {
 import { type FsContext, resolveGeneration } from "./fs-context.ts";
 import { CELL_DOCUMENT_FILE, odataDir, webdavDir } from "./fs-layout.ts";
 import { readWholeFile } from "./fs-util.ts";
-import type { PrefetchLimits, WalkedFile } from "./listing-protocol.ts";
-import { listingThread } from "./listing-thread.ts";
 import type { ExportEntry } from "./port.ts";
+import { storeThread } from "./store-thread.ts";
+import type { PrefetchLimits, WalkedFile } from "./store-thread-protocol.ts";
 
 /**
  * Content the listing brings back: files up to 64 KiB (what the worker reads whole
@@ -82,7 +82,7 @@ export async function exportEntries(ctx: FsContext, cell: string): Promise<Expor
   ];
   // The tree's entries are made as the listing's parts arrive, a turn of the event loop each.
   const tree: ExportEntry[] = [];
-  const { stats } = await listingThread.walk(
+  const { stats } = await storeThread.walk(
     {
       stat: [odata, webdav, ...required.map(([, file]) => path.join(odata, file))],
       walk: { root: webdav, excludeAtRoot: [...EXCLUDED_TREE_NAMES] },

@@ -1,6 +1,19 @@
 /** Small file-system helpers: streaming writes with a size limit, atomic replace, errno checks. */
 import { createHash } from "node:crypto";
-import { close, createWriteStream, fsync, open, read, writeFile } from "node:fs";
+import {
+  close,
+  closeSync,
+  createWriteStream,
+  fsync,
+  fsyncSync,
+  open,
+  openSync,
+  read,
+  renameSync,
+  rmSync,
+  writeFile,
+  writeFileSync,
+} from "node:fs";
 import { rename, rm, utimes } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -36,6 +49,15 @@ export async function removeTree(target: string): Promise<void> {
 
 export async function removeQuietly(target: string): Promise<void> {
   await rm(target, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/** removeQuietly's blocking twin, for the store thread only. */
+export function removeQuietlySync(target: string): void {
+  try {
+    rmSync(target, { recursive: true, force: true });
+  } catch {
+    // Left for the temp sweep.
+  }
 }
 
 /** Counts bytes (and optionally hashes them), failing with TooLargeError past `maxBytes`. */
@@ -168,6 +190,18 @@ export async function writeFileAtomic(
   }
 }
 
+/** writeFileAtomic's blocking twin, for the store thread only. */
+export function writeFileAtomicSync(target: string, data: string, tmpDir: string, durable: boolean): void {
+  const temp = path.join(tmpDir, tempName("w"));
+  try {
+    writeFileSync(temp, data, { flag: "wx", flush: durable });
+    renameSync(temp, target);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
 /**
  * Makes the entries of `dir` (a rename into it, a file created in it) survive a power
  * loss: fsync of the file alone does not cover its name. A file system that cannot
@@ -180,13 +214,29 @@ export function syncDirectory(dir: string): Promise<void> {
       if (openError) return reject(openError);
       fsync(fd, (syncError) => {
         close(fd, (closeError) => {
-          const failure = syncError && errnoCode(syncError) !== "EINVAL" ? syncError : closeError;
+          const failure = syncError && !cannotSyncDirectories(syncError) ? syncError : closeError;
           if (failure) reject(failure);
           else resolve();
         });
       });
     });
   });
+}
+
+/** syncDirectory's blocking twin, for the store thread only. */
+export function syncDirectorySync(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    if (!cannotSyncDirectories(error)) throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function cannotSyncDirectories(error: unknown): boolean {
+  return errnoCode(error) === "EINVAL";
 }
 
 /** Creates an empty file; fails if it exists. */

@@ -7,7 +7,7 @@
  * (a writer crashed between the renames) the caller gets `consistent: false` and
  * trusts the data file — the content is always whole, old or new, never mixed.
  */
-import type { Stats } from "node:fs";
+import { type Stats, statSync } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import { isNotFound, sleep } from "./fs-util.ts";
 
@@ -62,3 +62,30 @@ export async function readPaired<M>(
     await sleep(2 ** attempt);
   }
 }
+
+/**
+ * readPaired's blocking twin, for the store thread only (it would stall an event
+ * loop): the same pairing and retries, no handle.
+ */
+export function readPairedSync<M>(
+  dataPath: string,
+  readMeta: () => M | null,
+  matches: (meta: M, stats: Stats) => boolean,
+): PairedRead<M> | null {
+  for (let attempt = 0; ; attempt++) {
+    let stats: Stats;
+    try {
+      stats = statSync(dataPath);
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+    const meta = readMeta();
+    const consistent = meta !== null && matches(meta, stats);
+    if (consistent || attempt >= RETRIES) return { meta, stats, consistent };
+    Atomics.wait(sleeper, 0, 0, 2 ** attempt);
+  }
+}
+
+/** What readPairedSync waits on: nothing ever wakes it, so each wait is a plain sleep. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -197,6 +197,12 @@ export interface SnapshotArea {
 
 export interface SnapshotWriter {
   readonly tempPath: string;
-  commit(info: { sha256: string; size: number }): Promise<SnapshotStat>;
+  /**
+   * Publishes the temp file, which must hold `size` bytes. `data`, when given, is the
+   * whole file, kept in memory by a writer that never wrote it: the commit writes it
+   * into the temp file (on disk before the rename) — for a small snapshot, one step
+   * instead of a write of its own first.
+   */
+  commit(info: { sha256: string; size: number; data?: Uint8Array }): Promise<SnapshotStat>;
   abort(): Promise<void>;
 }

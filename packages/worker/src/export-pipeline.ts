@@ -92,7 +92,7 @@ export async function runExport(options: ExportPipelineOptions): Promise<ExportP
 
   const writer = await store.snapshots.createWriter(cell, name, options.attemptKey);
   try {
-    const { size, sha256 } = await writeZip({
+    const { size, sha256, held } = await writeZip({
       tempPath: writer.tempPath,
       manifest: Buffer.from(JSON.stringify(manifest)),
       created,
@@ -103,7 +103,7 @@ export async function runExport(options: ExportPipelineOptions): Promise<ExportP
     });
     // A cancel that arrives before the rename wins; after it, the export is done.
     signal?.throwIfAborted();
-    const stat = await writer.commit({ sha256, size });
+    const stat = await writer.commit({ sha256, size, ...(held ? { data: held } : {}) });
     await progress.finish();
     return { stat, size, sha256, entries: entries.length + 1 };
   } catch (error) {
@@ -123,8 +123,14 @@ interface WriteZipOptions {
   comment?: string;
 }
 
-/** Writes the zip into `tempPath` (fsynced before this resolves), returning its size and sha256. */
-async function writeZip(options: WriteZipOptions): Promise<{ size: number; sha256: string }> {
+/**
+ * Writes the zip into `tempPath` (fsynced before this resolves), returning its size
+ * and sha256 — or, for a zip smaller than one write batch, leaves the file empty and
+ * returns the zip as `held`, for the commit to write (file-sink.ts).
+ */
+async function writeZip(
+  options: WriteZipOptions,
+): Promise<{ size: number; sha256: string; held: Buffer | undefined }> {
   const zip = new yazl.ZipFile();
   const output = zip.outputStream as unknown as Readable;
   // yazl reports entry failures on the ZipFile, not on its output: route them into
@@ -197,7 +203,7 @@ async function writeZip(options: WriteZipOptions): Promise<{ size: number; sha25
   } finally {
     source?.destroy();
   }
-  return { size: sink.bytes, sha256: sink.digest() };
+  return { size: sink.bytes, sha256: sink.digest(), held: sink.held };
 }
 
 function compressionLevelFor(size: number): number {

@@ -27,15 +27,27 @@ function sha256(data: Buffer): string {
 }
 
 describe("FileSink", () => {
-  it("writes a small zip's many chunks with one write, and counts and hashes them", async () => {
+  it("holds a zip smaller than one batch instead of writing it, and counts and hashes it", async () => {
     const parts = chunks(300, 100);
     // A stopped clock: only the batch size decides.
     const sink = new FileSink(path.join(dir, "small"), { now: () => 0 });
     await pipeline(Readable.from(parts), sink);
-    const written = await readFile(path.join(dir, "small"));
-    expect(written.equals(Buffer.concat(parts))).toBe(true);
-    expect(sink.writeCalls).toBe(1);
+    expect(sink.held?.equals(Buffer.concat(parts))).toBe(true);
+    expect(sink.batchesWritten).toBe(0);
+    // Not even created: the commit writes it.
+    expect(existsSync(path.join(dir, "small"))).toBe(false);
     expect(sink.bytes).toBe(30_000);
+    expect(sink.digest()).toBe(sha256(Buffer.concat(parts)));
+  });
+
+  it("writes one batch with one write, and holds nothing once it has written", async () => {
+    const parts = chunks(300, 100);
+    const sink = new FileSink(path.join(dir, "one"), { batchBytes: 30_000, now: () => 0 });
+    await pipeline(Readable.from(parts), sink);
+    const written = await readFile(path.join(dir, "one"));
+    expect(written.equals(Buffer.concat(parts))).toBe(true);
+    expect(sink.batchesWritten).toBe(1);
+    expect(sink.held).toBeUndefined();
     expect(sink.digest()).toBe(sha256(written));
   });
 
@@ -45,7 +57,7 @@ describe("FileSink", () => {
     await pipeline(Readable.from(parts), sink);
     expect((await readFile(path.join(dir, "big"))).equals(Buffer.concat(parts))).toBe(true);
     // 100_000 bytes: twelve full batches of 8200 bytes, and the rest at the end.
-    expect(sink.writeCalls).toBe(13);
+    expect(sink.batchesWritten).toBe(13);
   });
 
   it("writes what it holds once it has waited maxDelayMs, full batch or not", async () => {
@@ -56,17 +68,17 @@ describe("FileSink", () => {
         sink.write(data, (error) => (error ? reject(error) : resolve())),
       );
     for (const part of chunks(5, 100)) await write(part);
-    expect(sink.writeCalls).toBe(0);
+    expect(sink.batchesWritten).toBe(0);
     clock = 1000;
     await write(Buffer.alloc(100, 7));
-    expect(sink.writeCalls).toBe(1);
+    expect(sink.batchesWritten).toBe(1);
     await new Promise<void>((resolve) => sink.end(resolve));
-    expect(sink.writeCalls).toBe(1);
+    expect(sink.batchesWritten).toBe(1);
     expect((await readFile(path.join(dir, "slow"))).length).toBe(600);
   });
 
   it("fails when its file cannot be opened", async () => {
-    const sink = new FileSink(path.join(dir, "missing", "file"));
+    const sink = new FileSink(path.join(dir, "missing", "file"), { batchBytes: 10 });
     await expect(pipeline(Readable.from(chunks(3, 10)), sink)).rejects.toMatchObject({ code: "ENOENT" });
   });
 

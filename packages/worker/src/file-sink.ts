@@ -4,9 +4,13 @@
  * bytes are on disk, not only in the page cache, before anyone renames the file into
  * place. A zip arrives as many small chunks (a header, a few hundred bytes of data
  * and a descriptor per entry); a WriteStream writes each chunk that arrives while it
- * is idle, and each write is a round trip to the libuv thread pool. Here a small zip
- * is one write, and a big one is written `batchBytes` at a time, one write in flight
- * while the next batch fills.
+ * is idle, and each write is a round trip to the libuv thread pool. Here a big zip is
+ * written `batchBytes` at a time, one write in flight while the next batch fills.
+ *
+ * A zip that ends before its first batch is full (and before `maxDelayMs`) is never
+ * written here: the file is not even opened, and `held` has the whole zip when the
+ * sink finishes. The caller hands it to the snapshot writer's commit, which writes it
+ * in the same step as the publish.
  */
 import { createHash } from "node:crypto";
 import { close, fsync, open, write } from "node:fs";
@@ -33,14 +37,18 @@ type Callback = (error?: Error | null) => void;
 export class FileSink extends Writable {
   /** Bytes written so far (accepted, not necessarily on disk until `finish`). */
   bytes = 0;
-  /** write() calls issued: what the batching saves (tests). */
-  writeCalls = 0;
+  /** Batches started, each one write() unless the disk takes it in parts: what the batching saves (tests). */
+  batchesWritten = 0;
+  /** After `finish`: the whole content when none of it was written (see above). */
+  held: Buffer | undefined;
   private readonly hash = createHash("sha256");
   private readonly batchBytes: number;
   private readonly maxDelayMs: number;
   private readonly now: () => number;
   private lastWriteAt: number;
   private fd: number | undefined;
+  /** Whether the file was opened (or is being opened): from the first batch on. */
+  private opened = false;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private position = 0;
@@ -63,13 +71,6 @@ export class FileSink extends Writable {
   /** Hex sha256 of everything written; call once, after `finish`. */
   digest(): string {
     return this.hash.digest("hex");
-  }
-
-  override _construct(callback: Callback): void {
-    open(this.path, "w", (error, fd) => {
-      if (!error) this.fd = fd;
-      callback(error);
-    });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: Callback): void {
@@ -95,6 +96,12 @@ export class FileSink extends Writable {
   }
 
   override _final(callback: Callback): void {
+    if (!this.opened) {
+      this.held = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+      this.pending = [];
+      callback();
+      return;
+    }
     this.whenIdle(() => {
       if (this.writeError) return callback(this.writeError);
       if (this.pendingBytes > 0) this.startWrite();
@@ -132,7 +139,18 @@ export class FileSink extends Writable {
     this.pendingBytes = 0;
     this.lastWriteAt = this.now();
     this.writing = true;
-    this.writeAll(data, 0);
+    this.batchesWritten++;
+    if (this.opened) {
+      this.writeAll(data, 0);
+      return;
+    }
+    // The first batch: the file is opened now (a zip that never fills one is held instead).
+    this.opened = true;
+    open(this.path, "w", (error, fd) => {
+      if (error) return this.writeDone(error);
+      this.fd = fd;
+      this.writeAll(data, 0);
+    });
   }
 
   private writeAll(data: Buffer, offset: number): void {
@@ -141,7 +159,6 @@ export class FileSink extends Writable {
       this.writeDone(new Error(`File sink ${this.path} is not open`));
       return;
     }
-    this.writeCalls++;
     write(fd, data, offset, data.length - offset, this.position, (error, written) => {
       if (error) {
         this.writeDone(error);

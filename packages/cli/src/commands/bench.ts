@@ -111,7 +111,7 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
     .command("flow")
     .description("tiny exports per second with 1 and 2 worker processes; a queued drain with none lost")
     // 1,000 by default: each round starts fresh worker processes, whose first second
-    // (JIT warm-up, the listing thread's start) would weigh on a shorter round.
+    // (JIT warm-up, the store thread's start) would weigh on a shorter round.
     .option("--cells <n>", "tiny cells exported per round", integerArgument("--cells", 1, 100_000), 1_000)
     .option(
       "--flows <n>",

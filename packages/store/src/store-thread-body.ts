@@ -1,34 +1,51 @@
 /**
- * The store's listing thread: lists and stats a cell's generation and reads its small
- * files for an export, and lists the directories the temp-file sweep looks at, with
- * blocking calls, off the main thread. One message replaces a thread-pool round trip
- * per stat, readdir, open, read and close — for a cell of small files those round
- * trips were most of an export's CPU. Blocking here never delays the event loop of the
- * process (job locks, progress, cancels).
+ * The store thread: runs the store's many-call file-system sequences with blocking
+ * calls, off the main thread — an export's listing (stats, readdirs, its small
+ * files' content), the temp-file sweep's directory listings, and the snapshot area's
+ * publish and remove (snapshot-publish.ts). One message replaces a thread-pool round
+ * trip per stat, readdir, open, read, write, fsync, rename and close; for a cell of
+ * small files those round trips were most of an export's CPU. Blocking here never
+ * delays the event loop of the process (job locks, progress, cancels). Requests run
+ * one at a time, in order.
  */
 import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 import { parentPort } from "node:worker_threads";
+import { StoreError } from "./errors.ts";
+import { publishSnapshot, removeSnapshot } from "./snapshot-publish.ts";
 import {
   encodeTreeChunk,
-  type ListingReply,
-  type ListingRequest,
   type ListRequest,
   type PrefetchLimits,
+  type StoreReply,
+  type StoreRequest,
   TREE_CHUNK_ENTRIES,
   type TreeEntry,
   treeChunkTransfers,
   type WalkedFile,
   type WalkRequest,
-} from "./listing-protocol.ts";
+} from "./store-thread-protocol.ts";
 
-if (!parentPort) throw new Error("listing-thread-body runs as a worker thread");
+if (!parentPort) throw new Error("store-thread-body runs as a worker thread");
 const port = parentPort;
 
-port.on("message", (request: ListingRequest) => {
+port.on("message", (request: StoreRequest) => {
   try {
-    if (request.kind === "walk") walk(request);
-    else list(request);
+    switch (request.kind) {
+      case "walk":
+        return walk(request);
+      case "list":
+        return list(request);
+      case "publish":
+        return port.postMessage({
+          id: request.id,
+          kind: "published",
+          ...publishSnapshot(request),
+        } satisfies StoreReply);
+      case "remove":
+        removeSnapshot(request);
+        return port.postMessage({ id: request.id, kind: "removed" } satisfies StoreReply);
+    }
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     port.postMessage({
@@ -36,7 +53,8 @@ port.on("message", (request: ListingRequest) => {
       kind: "error",
       message: error instanceof Error ? error.message : String(error),
       ...(typeof code === "string" ? { code } : {}),
-    } satisfies ListingReply);
+      ...(error instanceof StoreError ? { storeError: error.name } : {}),
+    } satisfies StoreReply);
   }
 });
 
@@ -88,7 +106,7 @@ function list(request: ListRequest): void {
       throw error;
     }
   });
-  port.postMessage({ id: request.id, kind: "listed", names } satisfies ListingReply);
+  port.postMessage({ id: request.id, kind: "listed", names } satisfies StoreReply);
 }
 
 function walk(request: WalkRequest): void {
@@ -104,17 +122,14 @@ function walk(request: WalkRequest): void {
   const pending: TreeEntry[] = [];
   const flush = () => {
     const chunk = encodeTreeChunk(pending.splice(0));
-    port.postMessage(
-      { id: request.id, kind: "tree", chunk } satisfies ListingReply,
-      treeChunkTransfers(chunk),
-    );
+    port.postMessage({ id: request.id, kind: "tree", chunk } satisfies StoreReply, treeChunkTransfers(chunk));
   };
   visit(request.walk.root, "", new Set(request.walk.excludeAtRoot), (entry) => {
     pending.push(entry);
     if (pending.length >= TREE_CHUNK_ENTRIES) flush();
   });
   if (pending.length > 0) flush();
-  port.postMessage({ id: request.id, kind: "done", stats } satisfies ListingReply, transfers(stats));
+  port.postMessage({ id: request.id, kind: "done", stats } satisfies StoreReply, transfers(stats));
 
   /** Depth first, names sorted by code unit, a directory's files before its subdirectories. */
   function visit(

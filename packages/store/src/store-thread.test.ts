@@ -2,11 +2,16 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { decodeTreeChunk, encodeTreeChunk, type TreeEntry, type WalkRequest } from "./listing-protocol.ts";
-import { ListingThread } from "./listing-thread.ts";
+import { StoreThread } from "./store-thread.ts";
+import {
+  decodeTreeChunk,
+  encodeTreeChunk,
+  type TreeEntry,
+  type WalkRequest,
+} from "./store-thread-protocol.ts";
 
 let root: string;
-const thread = new ListingThread();
+const thread = new StoreThread();
 const limits = { maxFileBytes: 16, budgetBytes: 20 };
 
 beforeAll(async () => {

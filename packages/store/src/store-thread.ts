@@ -1,25 +1,29 @@
 /**
- * The main-thread side of the store's listing thread (listing-thread-body.ts): starts
- * it on first use, sends it one request per export listing or sweep, gathers the
- * replies, and lets it go after a while without work (its isolate costs a few MB of
- * memory). An idle thread never keeps the process alive.
+ * The main-thread side of the store thread (store-thread-body.ts): starts it on
+ * first use, sends it one request per export listing, sweep, publish or remove,
+ * gathers the replies, and lets it go after a while without work (its isolate costs
+ * a few MB of memory). An idle thread never keeps the process alive.
  */
 import { Worker } from "node:worker_threads";
+import { reviveStoreError } from "./errors.ts";
+import type { Sidecar } from "./snapshot-sidecar.ts";
 import {
   decodeTreeChunk,
-  type ListingReply,
-  type ListingRequest,
+  type PublishRequest,
+  type RemoveRequest,
+  type StoreReply,
+  type StoreRequest,
   type TreeEntry,
   type WalkedFile,
   type WalkRequest,
-} from "./listing-protocol.ts";
+} from "./store-thread-protocol.ts";
 
 export interface WalkResult {
   stats: Array<WalkedFile | null>;
 }
 
 /** The reply that ends a request. */
-type FinalReply = Extract<ListingReply, { kind: "done" | "listed" }>;
+type FinalReply = Exclude<StoreReply, { kind: "tree" | "error" }>;
 
 interface Pending {
   /** A walk's entries, as they arrive. */
@@ -50,15 +54,15 @@ function startThread(): Worker {
   // a directory of a million names still lists.
   const resourceLimits = { maxYoungGenerationSizeMb: 1 };
   if (!import.meta.url.endsWith(".ts")) {
-    return new Worker(new URL("./listing-thread-body.mjs", import.meta.url), { resourceLimits });
+    return new Worker(new URL("./store-thread-body.mjs", import.meta.url), { resourceLimits });
   }
-  const script = new URL("./listing-thread-body.ts", import.meta.url).href;
+  const script = new URL("./store-thread-body.ts", import.meta.url).href;
   const loader = import.meta.resolve("tsx/esm/api");
   const boot = `import(${JSON.stringify(loader)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
   return new Worker(boot, { eval: true, resourceLimits });
 }
 
-export class ListingThread {
+export class StoreThread {
   private thread: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -82,7 +86,21 @@ export class ListingThread {
     return reply.kind === "listed" ? reply.names : [];
   }
 
-  private send(request: DistributiveOmit<ListingRequest, "id">, onEntry?: (entry: TreeEntry) => void) {
+  /** Publishes a finished temp file (snapshot-publish.ts); the sidecar of the new version. */
+  async publish(
+    request: Omit<PublishRequest, "id" | "kind">,
+  ): Promise<{ created: boolean; sidecar: Sidecar }> {
+    const reply = await this.send({ ...request, kind: "publish" });
+    if (reply.kind !== "published") throw new Error(`the store thread answered ${reply.kind} to a publish`);
+    return { created: reply.created, sidecar: reply.sidecar };
+  }
+
+  /** Removes a published file (snapshot-publish.ts). */
+  async remove(request: Omit<RemoveRequest, "id" | "kind">): Promise<void> {
+    await this.send({ ...request, kind: "remove" });
+  }
+
+  private send(request: DistributiveOmit<StoreRequest, "id">, onEntry?: (entry: TreeEntry) => void) {
     const id = this.nextId++;
     const thread = this.ensureThread();
     clearTimeout(this.idleTimer);
@@ -90,7 +108,7 @@ export class ListingThread {
     thread.ref();
     return new Promise<FinalReply>((resolve, reject) => {
       this.pending.set(id, { ...(onEntry ? { onEntry } : {}), streamedBytes: 0, resolve, reject });
-      thread.postMessage({ ...request, id } satisfies ListingRequest);
+      thread.postMessage({ ...request, id } satisfies StoreRequest);
     });
   }
 
@@ -102,7 +120,7 @@ export class ListingThread {
     const thread = this.thread;
     this.thread = undefined;
     clearTimeout(this.idleTimer);
-    this.failAll(new Error("the listing thread was stopped"));
+    this.failAll(new Error("the store thread was stopped"));
     thread?.unref();
     void thread?.terminate();
   }
@@ -116,7 +134,7 @@ export class ListingThread {
     if (this.thread) return this.thread;
     const thread = startThread();
     thread.unref();
-    thread.on("message", (reply: ListingReply) => this.receive(reply));
+    thread.on("message", (reply: StoreReply) => this.receive(reply));
     const fail = (error: Error) => {
       // A stopped thread's exit concerns nobody: its requests already failed.
       if (this.thread !== thread) return;
@@ -124,12 +142,12 @@ export class ListingThread {
       this.failAll(error);
     };
     thread.on("error", fail);
-    thread.on("exit", (code) => fail(new Error(`the listing thread exited (code ${code})`)));
+    thread.on("exit", (code) => fail(new Error(`the store thread exited (code ${code})`)));
     this.thread = thread;
     return thread;
   }
 
-  private receive(reply: ListingReply): void {
+  private receive(reply: StoreReply): void {
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     if (reply.kind === "tree") {
@@ -142,7 +160,10 @@ export class ListingThread {
     this.pending.delete(reply.id);
     let big = false;
     if (reply.kind === "error") {
-      pending.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
+      const revived = reply.storeError ? reviveStoreError(reply.storeError, reply.message) : null;
+      pending.reject(
+        revived ?? Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}),
+      );
     } else {
       if (reply.kind === "done") {
         for (const file of reply.stats)
@@ -171,4 +192,4 @@ export class ListingThread {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** One per process: every store shares the thread. */
-export const listingThread = new ListingThread();
+export const storeThread = new StoreThread();

@@ -1,9 +1,10 @@
 /**
- * Messages between the store's listing thread (listing-thread-body.ts) and the store
- * (listing-thread.ts), and the one encoding of a listing's parts both sides use.
+ * Messages between the store thread (store-thread-body.ts) and the store
+ * (store-thread.ts), and the one encoding of a listing's parts both sides use.
  */
+import type { Sidecar } from "./snapshot-sidecar.ts";
 
-export type ListingRequest = WalkRequest | ListRequest;
+export type StoreRequest = WalkRequest | ListRequest | PublishRequest | RemoveRequest;
 
 /** An export's listing: a tree walked, a few paths stat'ed, small files read. */
 export interface WalkRequest {
@@ -21,6 +22,44 @@ export interface ListRequest {
   id: number;
   kind: "list";
   dirs: string[];
+}
+
+/** Where a cell's snapshot area keeps its files, their sidecars and its temp files. */
+export interface SnapshotAreaPaths {
+  dir: string;
+  metaDir: string;
+  tmpDir: string;
+}
+
+/** Publishes the finished temp file `temp` as `name` (snapshot-publish.ts). */
+export interface PublishRequest {
+  id: number;
+  kind: "publish";
+  area: SnapshotAreaPaths;
+  name: string;
+  temp: string;
+  /** The file's whole content, written and fsynced into `temp` first (a writer that kept it in memory). */
+  data?: Uint8Array;
+  /** The temp file must hold exactly this many bytes (a writer's commit, checking what it wrote). */
+  expectSize?: number;
+  size: number;
+  sha256?: string;
+  contentType?: string;
+  ifMatch?: string;
+  /** The store's clock: the new version's time. */
+  now: number;
+  durable: boolean;
+}
+
+/** Removes the published file `name` (snapshot-publish.ts). */
+export interface RemoveRequest {
+  id: number;
+  kind: "remove";
+  /** For the error when the cell does not exist. */
+  cell: string;
+  area: SnapshotAreaPaths;
+  name: string;
+  ifMatch?: string;
 }
 
 export interface PrefetchLimits {
@@ -60,14 +99,18 @@ export interface TreeChunk {
   data: ArrayBuffer[];
 }
 
-export type ListingReply =
+export type StoreReply =
   /** Entries of the walk so far, in order (a big tree comes in several parts). */
   | { id: number; kind: "tree"; chunk: TreeChunk }
   /** The last message of a request: the stat results (null: no such file). */
   | { id: number; kind: "done"; stats: Array<WalkedFile | null> }
   /** A list request's answer: each directory's names, null for one that does not exist. */
   | { id: number; kind: "listed"; names: Array<string[] | null> }
-  | { id: number; kind: "error"; message: string; code?: string };
+  /** A publish's answer: the sidecar of the version it made. */
+  | { id: number; kind: "published"; created: boolean; sidecar: Sidecar }
+  | { id: number; kind: "removed" }
+  /** `code`: the errno code; `storeError`: the StoreError subclass thrown, by name. */
+  | { id: number; kind: "error"; message: string; code?: string; storeError?: string };
 
 /** Tree entries per message: keeps each message's decoding on the main thread short. */
 export const TREE_CHUNK_ENTRIES = 2_000;
