@@ -46,7 +46,8 @@ describe("error lines", () => {
   });
 
   it("names the network failure without a stack", () => {
-    const cause = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
+    // As node:http reports it.
+    const cause = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
     expect(errorLine(new NetworkError("http://127.0.0.1:1/", cause))).toBe(
       "cannot reach http://127.0.0.1:1/: ECONNREFUSED",
     );

@@ -92,6 +92,8 @@ export class NetworkError extends CliError {
 }
 
 function describeCause(cause: unknown): string {
+  const own = (cause as { code?: unknown } | null)?.code;
+  if (typeof own === "string") return own;
   const inner = (cause as { cause?: { code?: string; message?: string } } | null)?.cause;
   if (inner?.code) return inner.code;
   if (inner?.message) return inner.message;

@@ -4,9 +4,10 @@
  * and an optional observer that sees every request's outcome and latency (the load
  * test's statistics come from it).
  */
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { ExportStatusBody, ImportStatusBody, JobHistoryEntry } from "@cellport/shared";
 import { ApiError, NetworkError, parseErrorBody } from "../errors.ts";
+import { type ApiResponse, createHttpTransport, type RequestBody } from "./http-transport.ts";
 import { parseMultistatus, type SnapshotInfo } from "./propfind.ts";
 
 /** One finished request, as the observer sees it. `status` 0 = no HTTP answer (network error). */
@@ -31,7 +32,7 @@ export interface ClientOptions {
 export interface RequestOptions {
   op: string;
   headers?: Record<string, string>;
-  body?: string | ReadableStream<Uint8Array> | Uint8Array;
+  body?: RequestBody;
   /** Statuses that are success for this call; anything else throws ApiError. */
   expect: readonly number[];
   /** Send without Authorization (probing a public route). */
@@ -58,41 +59,36 @@ export function createClient(options: ClientOptions) {
     return tokenPromise;
   };
 
-  async function request(path: string, method: string, opts: RequestOptions): Promise<Response> {
-    const url = new URL(path, base).toString();
+  const transport = createHttpTransport();
+
+  async function request(path: string, method: string, opts: RequestOptions): Promise<ApiResponse> {
+    const url = new URL(path, base);
     const headers: Record<string, string> = { ...opts.headers };
     if (!opts.anonymous) headers.Authorization = `Bearer ${await token()}`;
     const sentAt = Date.now();
     const started = performance.now();
-    let response: Response;
+    let response: ApiResponse;
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: opts.body,
-        // A streamed request body needs half-duplex mode in Node's fetch.
-        ...(opts.body instanceof ReadableStream ? { duplex: "half" } : {}),
-      } as RequestInit);
+      response = await transport.send(url, method, headers, opts.body);
     } catch (error) {
       options.onSample?.({ op: opts.op, status: 0, ms: performance.now() - started, sentAt });
-      throw new NetworkError(url, error);
+      throw new NetworkError(url.href, error);
     }
     options.onSample?.({ op: opts.op, status: response.status, ms: performance.now() - started, sentAt });
     if (!opts.expect.includes(response.status)) {
       const text = await response.text().catch(() => "");
-      throw new ApiError(response.status, parseErrorBody(text), `${method} ${url}`);
+      throw new ApiError(response.status, parseErrorBody(text), `${method} ${url.href}`);
     }
     return response;
   }
 
   async function json<T>(path: string, method: string, opts: RequestOptions): Promise<T> {
-    const response = await request(path, method, opts);
-    return (await response.json()) as T;
+    return (await request(path, method, opts)).json<T>();
   }
 
   /** Drains a body we do not need so the connection is reused. */
-  async function done(response: Response): Promise<void> {
-    await response.body?.cancel().catch(() => {});
+  async function done(response: ApiResponse): Promise<void> {
+    await response.discard();
   }
 
   const jsonBody = (value: unknown) => ({
@@ -197,7 +193,7 @@ export function createClient(options: ClientOptions) {
       cell: string,
       file: string,
       from?: { offset: number; etag?: string },
-    ): Promise<Response> {
+    ): Promise<ApiResponse> {
       const headers: Record<string, string> = {};
       if (from && from.offset > 0) {
         headers.Range = `bytes=${from.offset}-`;
@@ -219,7 +215,7 @@ export function createClient(options: ClientOptions) {
       const response = await request(`${seg(cell)}/__snapshot/${seg(file)}`, "PUT", {
         op: "PUT __snapshot/{file}",
         headers: { "Content-Type": contentType, "Content-Length": String(size) },
-        body: Readable.toWeb(body) as ReadableStream<Uint8Array>,
+        body,
         expect: [201, 204],
       });
       await done(response);

@@ -9,7 +9,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { Readable, Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { OperationFailedError } from "../errors.ts";
 import type { CellportClient } from "./http-client.ts";
@@ -83,7 +83,7 @@ export async function downloadSnapshotFile(
   if (offset > 0 && !sameFile) {
     // 200 (range ignored or file changed), 416 (part as long as the file or longer), or
     // another ETag: start over.
-    await response.body?.cancel().catch(() => {});
+    await response.discard();
     offset = 0;
     response = await client.downloadSnapshot(cell, file);
   }
@@ -96,9 +96,8 @@ export async function downloadSnapshotFile(
   if (offset > 0) await hashFile(part, hash);
   let done = offset;
   options.onProgress?.(done, total);
-  if (!response.body) throw new OperationFailedError(`empty response body for ${file}`);
   await pipeline(
-    Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>),
+    response.body,
     meter(hash, (n) => {
       done += n;
       options.onProgress?.(done, total);

@@ -242,7 +242,7 @@ export async function runLoadtest(
           if (!previous) return;
           const response = await client.downloadSnapshot(cell, previous.file);
           let bytes = 0;
-          for await (const chunk of response.body ?? []) bytes += (chunk as Uint8Array).length;
+          for await (const chunk of response.body) bytes += (chunk as Buffer).length;
           if (bytes !== previous.size) {
             metrics.error(
               "download",
