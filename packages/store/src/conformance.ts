@@ -909,7 +909,7 @@ export function runStoreConformance(
 
       it("accepts a file name ending in .zip for the writer", async () => {
         const writer = await store.snapshots.createWriter("c1", "n2.zip", "k");
-        const stat = await writer.commit({ sha256: sha(Buffer.alloc(0)), size: 0 });
+        const stat = await writer.commit({ sha256: sha(Buffer.alloc(0)), size: 0, data: Buffer.alloc(0) });
         expect(stat.name).toBe("n2.zip");
       });
 
@@ -924,12 +924,13 @@ export function runStoreConformance(
         ).toEqual(errorBody);
         expect((await store.snapshots.list("c1")).map((s) => s.name)).toEqual(["exp.error"]);
         const writer = await store.snapshots.createWriter("c1", "exp", "2");
-        await writer.commit({ sha256: sha(Buffer.alloc(0)), size: 0 });
+        await writer.commit({ sha256: sha(Buffer.alloc(0)), size: 0, data: Buffer.alloc(0) });
         expect((await store.snapshots.list("c1")).map((s) => s.name)).toEqual(["exp.zip"]);
       });
 
       it("sweeps abandoned temp files only once they are old enough", async () => {
         const writer = await store.snapshots.createWriter("c1", "abandoned", "9");
+        await writeFile(writer.tempPath, "PK half a zip");
         expect(await store.snapshots.sweepTemp("c1", 60 * 60 * 1000)).toBe(0);
         await sleep(20);
         expect(await store.snapshots.sweepTemp("c1", 1)).toBeGreaterThanOrEqual(1);

@@ -15,7 +15,7 @@ import { removeOld } from "./fs-cells.ts";
 import type { FsContext } from "./fs-context.ts";
 import { cellDir, cellTmpDir, SNAPSHOT_META_DIR, SNAPSHOT_TMP_DIR, snapshotsDir } from "./fs-layout.ts";
 import { sweepStaleGenerations } from "./fs-replace.ts";
-import { createEmptyFile, isNotFound, mapLimit, removeQuietly, streamToFile, tempName } from "./fs-util.ts";
+import { isNotFound, mapLimit, removeQuietly, streamToFile, tempName } from "./fs-util.ts";
 import { readPaired, sameVersion } from "./paired-read.ts";
 import { assertCellName, assertSnapshotFileName } from "./path-rules.ts";
 import type { SnapshotArea, SnapshotStat, SnapshotWriter, WriteOptions, WriteResult } from "./port.ts";
@@ -184,12 +184,9 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
       const key = String(attemptKey)
         .replace(/[^A-Za-z0-9_.-]/g, "_")
         .slice(0, 64);
+      // Only a name: the writer creates the file when it writes (a small zip is handed
+      // to commit whole and written there), so a writer costs no file-system call.
       const tempPath = path.join(area.tmpDir, `${tempName(`export-${key}`)}.part`);
-      await createEmptyFile(tempPath).catch((error: unknown) => {
-        // No temp directory: no cell.
-        if (isNotFound(error)) throw new CellNotFoundError(`Cell not found: ${cell}`);
-        throw error;
-      });
       let finished = false;
       // Durability: the temp file is on disk before the rename publishes it — the
       // caller fsyncs what it wrote (the worker's export does), and content handed to

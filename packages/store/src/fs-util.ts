@@ -239,16 +239,6 @@ function cannotSyncDirectories(error: unknown): boolean {
   return errnoCode(error) === "EINVAL";
 }
 
-/** Creates an empty file; fails if it exists. */
-export function createEmptyFile(filePath: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    open(filePath, "wx", (openError, fd) => {
-      if (openError) return reject(openError);
-      close(fd, (closeError) => (closeError ? reject(closeError) : resolve()));
-    });
-  });
-}
-
 /** Small bounded-concurrency map that keeps input order in its result. */
 export async function mapLimit<T, R>(
   items: readonly T[],

@@ -174,7 +174,9 @@ export interface SnapshotArea {
   delete(cell: string, name: string, options?: { ifMatch?: string }): Promise<void>;
 
   /**
-   * A temp file for an export attempt. `attemptKey` (job id + attempt) makes retries
+   * A temp file for an export attempt: its path, in the snapshot area's temp
+   * directory, for the caller to create and write (or content handed to `commit`
+   * whole). `attemptKey` (job id + attempt) makes retries
    * of one job never share a temp file. `commit` renames it into place — the only
    * commit point — and records size, sha256 and ETag; it also removes a stale
    * `{Name}.error`. `name` is the snapshot `Name` (`.zip` is appended) or the file

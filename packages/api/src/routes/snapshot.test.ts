@@ -1,4 +1,5 @@
 /** The snapshot area (spec §6) on the real fs store and Redis, in-process. */
+import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, cellToken, createTestApp, errorOf, master, type TestApp } from "../test-helpers/test-app.ts";
 
@@ -79,6 +80,7 @@ describe("PROPFIND __snapshot", () => {
     await put(cell, "a.zip", "zip bytes", { "Content-Type": "application/zip" });
     await put(cell, "b b.error", '{"code":"x"}', { "Content-Type": "application/json" });
     const writer = await t.deps.store.snapshots.createWriter(cell, "inflight", "job.1");
+    await writeFile(writer.tempPath, "PK half a zip");
     try {
       const res = await call("PROPFIND", `/${cell}/__snapshot`, {
         headers: { Depth: "1", "Content-Type": "application/xml" },
