@@ -58,11 +58,20 @@ function fileEntry(name: string, dir: string, relative: string, file: WalkedFile
       return content ? Readable.from([content]) : createReadStream(path.join(dir, relative));
     },
     read: async () => take() ?? readWholeFile(path.join(dir, relative), size),
+    takeContent: take,
   };
 }
 
 function emptyFileEntry(name: string, mtime: Date): ExportEntry {
-  return { name, size: 0, directory: false, mtime, open: () => Readable.from([]), read: async () => EMPTY };
+  return {
+    name,
+    size: 0,
+    directory: false,
+    mtime,
+    open: () => Readable.from([]),
+    read: async () => EMPTY,
+    takeContent: () => EMPTY,
+  };
 }
 
 function notFound(absolute: string): Error {

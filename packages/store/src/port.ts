@@ -73,6 +73,12 @@ export interface ExportEntry {
    * with `open()`.
    */
   read?(): Promise<Buffer>;
+  /**
+   * The content, when it is in memory already (it came with the listing), handed
+   * over once: later calls return undefined, and `read()` and `open()` go to the
+   * source. Undefined when it is not in memory. Optional.
+   */
+  takeContent?(): Buffer | undefined;
 }
 
 export interface CellStore {

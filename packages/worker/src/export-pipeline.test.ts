@@ -284,14 +284,17 @@ describe("runExport", () => {
     });
   });
 
-  it("reads small files whole and streams big ones, one file open at a time", async () => {
+  it.each([
+    ["content that came with the listing is added as it is", true],
+    ["without it, small files are read whole", false],
+  ])("%s; big files stream, one file open at a time", async (_title, withContent) => {
     const { store } = fixture;
     await seedCell(store, "c1");
     await store.putFile("c1", "__/docs/big2.bin", Readable.from([Buffer.alloc(500_000, 2)]));
     await store.putFile("c1", "__/docs/sub/big3.bin", Readable.from([Buffer.alloc(200_000, 3)]));
     let open = 0;
     let mostOpen = 0;
-    const how = new Map<string, "read" | "open">();
+    const how = new Map<string, "memory" | "read" | "open">();
     const opened = (entry: ExportEntry, way: "read" | "open") => {
       how.set(entry.name, way);
       open++;
@@ -302,9 +305,9 @@ describe("runExport", () => {
       snapshots: store.snapshots,
       async exportEntries(cell) {
         return (await store.exportEntries(cell)).map((entry) => {
-          const read = entry.read;
+          const { read, takeContent, ...rest } = entry;
           const counted: ExportEntry = {
-            ...entry,
+            ...rest,
             open: () => {
               opened(entry, "open");
               return entry.open().once("close", () => open--);
@@ -320,6 +323,13 @@ describe("runExport", () => {
               }
             };
           }
+          if (takeContent && withContent) {
+            counted.takeContent = () => {
+              const content = takeContent.call(entry);
+              if (content) how.set(entry.name, "memory");
+              return content;
+            };
+          }
           return counted;
         });
       },
@@ -328,8 +338,9 @@ describe("runExport", () => {
     expect(mostOpen).toBe(1);
     expect(open).toBe(0);
     const files = (await store.exportEntries("c1")).filter((e) => !e.directory);
+    const small = withContent ? "memory" : "read";
     for (const file of files) {
-      expect(how.get(file.name), file.name).toBe(file.size > READ_WHOLE_MAX_BYTES ? "open" : "read");
+      expect(how.get(file.name), file.name).toBe(file.size > READ_WHOLE_MAX_BYTES ? "open" : small);
     }
   });
 });
