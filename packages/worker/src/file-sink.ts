@@ -78,7 +78,6 @@ export class FileSink extends Writable {
       callback(this.writeError);
       return;
     }
-    this.hash.update(chunk);
     this.bytes += chunk.length;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
@@ -98,6 +97,7 @@ export class FileSink extends Writable {
   override _final(callback: Callback): void {
     if (!this.opened) {
       this.held = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+      this.hash.update(this.held);
       this.pending = [];
       callback();
       return;
@@ -135,6 +135,8 @@ export class FileSink extends Writable {
 
   private startWrite(): void {
     const data = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    // Hashed a batch at a time: one update per batch, not one per small chunk.
+    this.hash.update(data);
     this.pending = [];
     this.pendingBytes = 0;
     this.lastWriteAt = this.now();
