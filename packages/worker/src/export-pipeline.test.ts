@@ -8,7 +8,7 @@ import { readSnapshot, snapshotAreaSource } from "@cellport/snapshot";
 import type { CellStore, ExportEntry } from "@cellport/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import yazl from "yazl";
-import { READ_WHOLE_MAX_BYTES, runExport } from "./export-pipeline.ts";
+import { READ_WHOLE_MAX_BYTES, runExport, STORE_BELOW_BYTES } from "./export-pipeline.ts";
 import {
   createTempStore,
   findTempFiles,
@@ -285,62 +285,69 @@ describe("runExport", () => {
   });
 
   it.each([
-    ["content that came with the listing is added as it is", true],
-    ["without it, small files are read whole", false],
-  ])("%s; big files stream, one file open at a time", async (_title, withContent) => {
-    const { store } = fixture;
-    await seedCell(store, "c1");
-    await store.putFile("c1", "__/docs/big2.bin", Readable.from([Buffer.alloc(500_000, 2)]));
-    await store.putFile("c1", "__/docs/sub/big3.bin", Readable.from([Buffer.alloc(200_000, 3)]));
-    let open = 0;
-    let mostOpen = 0;
-    const how = new Map<string, "memory" | "read" | "open">();
-    const opened = (entry: ExportEntry, way: "read" | "open") => {
-      how.set(entry.name, way);
-      open++;
-      mostOpen = Math.max(mostOpen, open);
-    };
-    const counting: CellStore = {
-      ...store,
-      snapshots: store.snapshots,
-      async exportEntries(cell) {
-        return (await store.exportEntries(cell)).map((entry) => {
-          const { read, takeContent, ...rest } = entry;
-          const counted: ExportEntry = {
-            ...rest,
-            open: () => {
-              opened(entry, "open");
-              return entry.open().once("close", () => open--);
-            },
-          };
-          if (read) {
-            counted.read = async () => {
-              opened(entry, "read");
-              try {
-                return await read.call(entry);
-              } finally {
-                open--;
-              }
+    ["tiny content that came with the listing is added as it is", true],
+    ["without it, tiny files are read whole too", false],
+  ])(
+    "%s; small files are read whole, big ones stream, one file open at a time",
+    async (_title, withContent) => {
+      const { store } = fixture;
+      await seedCell(store, "c1");
+      await store.putFile("c1", "__/docs/big2.bin", Readable.from([Buffer.alloc(500_000, 2)]));
+      await store.putFile("c1", "__/docs/sub/big3.bin", Readable.from([Buffer.alloc(200_000, 3)]));
+      await store.putFile("c1", "__/docs/mid.txt", Readable.from([Buffer.alloc(10_000, 4)]));
+      let open = 0;
+      let mostOpen = 0;
+      const how = new Map<string, "memory" | "read" | "open">();
+      const opened = (entry: ExportEntry, way: "read" | "open") => {
+        how.set(entry.name, way);
+        open++;
+        mostOpen = Math.max(mostOpen, open);
+      };
+      const counting: CellStore = {
+        ...store,
+        snapshots: store.snapshots,
+        async exportEntries(cell) {
+          return (await store.exportEntries(cell)).map((entry) => {
+            const { read, takeContent, ...rest } = entry;
+            const counted: ExportEntry = {
+              ...rest,
+              open: () => {
+                opened(entry, "open");
+                return entry.open().once("close", () => open--);
+              },
             };
-          }
-          if (takeContent && withContent) {
-            counted.takeContent = () => {
-              const content = takeContent.call(entry);
-              if (content) how.set(entry.name, "memory");
-              return content;
-            };
-          }
-          return counted;
-        });
-      },
-    };
-    await runExport({ store: counting, cell: "c1", name: "snap", unitUrl: "http://x/", attemptKey: "a" });
-    expect(mostOpen).toBe(1);
-    expect(open).toBe(0);
-    const files = (await store.exportEntries("c1")).filter((e) => !e.directory);
-    const small = withContent ? "memory" : "read";
-    for (const file of files) {
-      expect(how.get(file.name), file.name).toBe(file.size > READ_WHOLE_MAX_BYTES ? "open" : small);
-    }
-  });
+            if (read) {
+              counted.read = async () => {
+                opened(entry, "read");
+                try {
+                  return await read.call(entry);
+                } finally {
+                  open--;
+                }
+              };
+            }
+            if (takeContent && withContent) {
+              counted.takeContent = () => {
+                const content = takeContent.call(entry);
+                if (content) how.set(entry.name, "memory");
+                return content;
+              };
+            }
+            return counted;
+          });
+        },
+      };
+      await runExport({ store: counting, cell: "c1", name: "snap", unitUrl: "http://x/", attemptKey: "a" });
+      expect(mostOpen).toBe(1);
+      expect(open).toBe(0);
+      const files = (await store.exportEntries("c1")).filter((e) => !e.directory);
+      const way = (size: number) =>
+        size > READ_WHOLE_MAX_BYTES ? "open" : size <= STORE_BELOW_BYTES && withContent ? "memory" : "read";
+      expect(files.some((file) => file.size <= STORE_BELOW_BYTES)).toBe(true);
+      expect(files.some((file) => file.size > STORE_BELOW_BYTES && file.size <= READ_WHOLE_MAX_BYTES)).toBe(
+        true,
+      );
+      for (const file of files) expect(how.get(file.name), file.name).toBe(way(file.size));
+    },
+  );
 });

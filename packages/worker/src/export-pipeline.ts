@@ -4,13 +4,13 @@
  * `writer.commit` — the rename, and the only commit point. Any failure or abort
  * before that removes the temp file; nothing is ever half-published.
  *
- * Memory stays flat: content the store's listing brought along (small files, within
- * a budget per export — most of a small cell: `.pmeta` documents, JSONL files) is
- * added as a buffer; every other file with `addReadStreamLazy`, so yazl asks for one
- * file at a time, when it gets to it, and only then is it opened — a small one is
- * then read whole with one call, a bigger one streams. Entries are added in batches with a turn of the event
- * loop between two batches: adding the ~100k entries of a big cell at once blocked it
- * for ~0.4 s. (yazl looks for its next entry by scanning its list; it is patched —
+ * Memory stays flat: a tiny file whose content the store's listing brought along
+ * (most of a small cell: `.pmeta` documents, short JSONL files) is added as a buffer;
+ * every other file with `addReadStreamLazy`, so yazl asks for one file at a time,
+ * when it gets to it, and only then is it opened (or its prefetched content used) —
+ * a small one is then read whole with one call, a bigger one streams. Entries are
+ * added in batches with a turn of the event loop between two batches: adding the
+ * ~100k entries of a big cell at once blocked it for ~0.4 s. (yazl looks for its next entry by scanning its list; it is patched —
  * patches/yazl@3.3.1.patch — to resume the scan where the last one stopped: from the
  * first entry each time, a cell of ~100k entries took twice as long.)
  */
@@ -152,17 +152,18 @@ async function writeZip(
       zip.addEmptyDirectory(entry.name, { mtime: entry.mtime });
       return;
     }
-    // In memory already (it came with the listing): no stream, no supplier; yazl
-    // deflates a buffer in one call. For a cell of small files, the per-entry stream
-    // machinery was most of the zip's CPU.
-    const content = entry.takeContent?.();
-    if (content) {
-      options.onBytes(content.length);
-      zip.addBuffer(content, entry.name, {
-        mtime: entry.mtime,
-        compressionLevel: compressionLevelFor(content.length),
-      });
-      return;
+    // In memory already (it came with the listing) and stored, not deflated: added
+    // as a buffer — no supplier, no stream. For a cell of small files the per-entry
+    // stream machinery was most of the zip's CPU. (Not for content to deflate: yazl
+    // starts a buffer's deflate when it is added, so a batch of them would hold a
+    // zlib context each at once — +15 MiB peak for a big cell's prefetched files.)
+    if (entry.size <= STORE_BELOW_BYTES) {
+      const content = entry.takeContent?.();
+      if (content) {
+        options.onBytes(content.length);
+        zip.addBuffer(content, entry.name, { mtime: entry.mtime, compressionLevel: 0 });
+        return;
+      }
     }
     // `size` makes yazl verify the byte count.
     const fileOptions = {
