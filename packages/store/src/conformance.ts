@@ -197,6 +197,7 @@ export function runStoreConformance(
         await expect(store.snapshots.put("nope", "a.zip", body("x"))).rejects.toBeInstanceOf(
           CellNotFoundError,
         );
+        await expect(store.snapshots.delete("nope", "a.zip")).rejects.toBeInstanceOf(CellNotFoundError);
       });
 
       it("removes a cell's snapshots and files with it", async () => {

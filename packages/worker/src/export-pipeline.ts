@@ -10,9 +10,10 @@
  * when it gets to it, and only then is it opened (or its prefetched content used) —
  * a small one is then read whole with one call, a bigger one streams. Entries are
  * added in batches with a turn of the event loop between two batches: adding the
- * ~100k entries of a big cell at once blocked it for ~0.4 s. (yazl looks for its next entry by scanning its list; it is patched —
- * patches/yazl@3.3.1.patch — to resume the scan where the last one stopped: from the
- * first entry each time, a cell of ~100k entries took twice as long.)
+ * ~100k entries of a big cell at once blocked it for ~0.4 s. (yazl looks for its
+ * next entry by scanning its list; it is patched — patches/yazl@3.3.1.patch — to
+ * resume the scan where the last one stopped: from the first entry each time, a
+ * cell of ~100k entries took twice as long.)
  */
 
 import { Readable } from "node:stream";
