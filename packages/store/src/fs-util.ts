@@ -1,5 +1,6 @@
 /** Small file-system helpers: streaming writes with a size limit, atomic replace, errno checks. */
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import {
   close,
   closeSync,
@@ -108,10 +109,14 @@ export async function streamToFile(
   options: StreamToFileOptions,
 ): Promise<{ size: number; sha256?: string }> {
   const meter = new MeteredPassThrough(options.maxBytes ?? Number.POSITIVE_INFINITY, options.hash ?? false);
+  const file = createWriteStream(filePath, { flags: "wx", flush: options.durable });
   try {
-    await pipeline(body, meter, createWriteStream(filePath, { flags: "wx", flush: options.durable }));
+    await pipeline(body, meter, file);
     if (options.mtimeMs !== undefined) await setMtime(filePath, options.mtimeMs);
   } catch (error) {
+    // A body that fails at once can reject the pipeline while the file's open is
+    // still in flight: the file would appear after the removal. Wait for it to close.
+    if (!file.closed) await once(file, "close").catch(() => undefined);
     await removeQuietly(filePath);
     throw error;
   }
