@@ -11,6 +11,12 @@ import { finished, pipeline } from "node:stream/promises";
 
 export type RequestBody = string | Uint8Array | Readable;
 
+/**
+ * A connection silent this long (no answer, or a body that stopped arriving) fails
+ * the request: the limits fetch applied (undici's headers and body timeouts).
+ */
+export const IDLE_TIMEOUT_MS = 300_000;
+
 export interface ApiResponse {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
@@ -26,7 +32,8 @@ export interface HttpTransport {
   send(url: URL, method: string, headers: Record<string, string>, body?: RequestBody): Promise<ApiResponse>;
 }
 
-export function createHttpTransport(): HttpTransport {
+export function createHttpTransport(options: { idleTimeoutMs?: number } = {}): HttpTransport {
+  const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   // Idle keep-alive sockets never hold the process open (the agent unrefs them).
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   return {
@@ -40,6 +47,9 @@ export function createHttpTransport(): HttpTransport {
         const options = { method, headers: outgoing, agent: secure ? agents.https : agents.http };
         const request = (secure ? https : http).request(url, options, (response) => resolve(wrap(response)));
         request.on("error", reject);
+        request.setTimeout(idleTimeoutMs, () =>
+          request.destroy(new Error(`no data from the server for ${idleTimeoutMs / 1000} s`)),
+        );
         if (body instanceof Readable) pipeline(body, request).catch(reject);
         else request.end(body);
       });
