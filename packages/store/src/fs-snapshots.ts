@@ -16,17 +16,18 @@ import type { FsContext } from "./fs-context.ts";
 import { cellDir, cellTmpDir, SNAPSHOT_META_DIR, SNAPSHOT_TMP_DIR, snapshotsDir } from "./fs-layout.ts";
 import { sweepStaleGenerations } from "./fs-replace.ts";
 import { isNotFound, mapLimit, removeQuietly, streamToFile, tempName } from "./fs-util.ts";
-import { readPaired, sameVersion } from "./paired-read.ts";
+import { readPaired } from "./paired-read.ts";
 import { assertCellName, assertSnapshotFileName } from "./path-rules.ts";
 import type { SnapshotArea, SnapshotStat, SnapshotWriter, WriteOptions, WriteResult } from "./port.ts";
 import { etagOf } from "./resource-meta.ts";
 import {
   baseName,
   checkIfMatch,
-  describe,
+  describeFile,
   ERROR_SUFFIX,
   parseSidecar,
   type Sidecar,
+  sidecarMatches,
   toSnapshotStat,
   ZIP_SUFFIX,
 } from "./snapshot-sidecar.ts";
@@ -65,7 +66,7 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
     const read = await readPaired(
       path.join(area.dir, name),
       () => readSidecar(area.metaDir, name),
-      (m, stats) => sameVersion(stats, m.size, m.updated),
+      sidecarMatches,
       keepOpen,
     );
     if (!read) return null;
@@ -73,11 +74,7 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
       await read.handle?.close();
       return null;
     }
-    const { stats } = read;
-    return {
-      sidecar: describe(name, read.meta, stats.size, stats.mtimeMs, stats.birthtimeMs),
-      handle: read.handle,
-    };
+    return { sidecar: describeFile(name, read.meta, read.stats), handle: read.handle };
   }
 
   /** Publishes a finished temp file under `name` (the store thread runs it: snapshot-publish.ts). */

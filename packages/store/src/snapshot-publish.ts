@@ -30,15 +30,16 @@ import {
   tempName,
   writeFileAtomicSync,
 } from "./fs-util.ts";
-import { readPairedSync, sameVersion } from "./paired-read.ts";
+import { readPairedSync } from "./paired-read.ts";
 import {
   baseName,
   checkIfMatch,
-  describe,
+  describeFile,
   ERROR_SUFFIX,
   nextSidecar,
   parseSidecar,
   type Sidecar,
+  sidecarMatches,
   ZIP_SUFFIX,
 } from "./snapshot-sidecar.ts";
 import type { PublishRequest, RemoveRequest, SnapshotAreaPaths } from "./store-thread-protocol.ts";
@@ -83,11 +84,10 @@ function currentSidecar(area: SnapshotAreaPaths, name: string): Sidecar | null {
   const read = readPairedSync(
     path.join(area.dir, name),
     () => readSidecar(path.join(area.metaDir, name)),
-    (meta, stats) => sameVersion(stats, meta.size, meta.updated),
+    sidecarMatches,
   );
   if (!read?.stats.isFile()) return null;
-  const { stats } = read;
-  return describe(name, read.meta, stats.size, stats.mtimeMs, stats.birthtimeMs);
+  return describeFile(name, read.meta, read.stats);
 }
 
 function readSidecar(file: string): Sidecar | null {

@@ -4,7 +4,9 @@
  * the store's readers (fs-snapshots.ts, on the main thread) and its writers
  * (snapshot-publish.ts, in the store thread).
  */
+import type { Stats } from "node:fs";
 import { PreconditionFailedError } from "./errors.ts";
+import { sameVersion } from "./paired-read.ts";
 import type { SnapshotStat } from "./port.ts";
 import { etagOf, ifMatchPasses } from "./resource-meta.ts";
 
@@ -44,22 +46,24 @@ export function parseSidecar(text: string): Sidecar | null {
   }
 }
 
+/**
+ * Whether a sidecar describes this version of its file: the writer stamps the file's
+ * mtime with `updated` (paired-read.ts).
+ */
+export function sidecarMatches(sidecar: Sidecar, stats: Stats): boolean {
+  return sameVersion(stats, sidecar.size, sidecar.updated);
+}
+
 /** The sidecar if it matches the file, else a description of the file itself. */
-export function describe(
-  name: string,
-  sidecar: Sidecar | null,
-  size: number,
-  mtimeMs: number,
-  birthtimeMs: number,
-): Sidecar {
-  const updated = Math.round(mtimeMs);
-  if (sidecar && sidecar.size === size && sidecar.updated === updated) return sidecar;
+export function describeFile(name: string, sidecar: Sidecar | null, stats: Stats): Sidecar {
+  const updated = Math.round(stats.mtimeMs);
+  if (sidecar && sidecar.size === stats.size && sidecar.updated === updated) return sidecar;
   return {
     contentType: sidecar?.contentType ?? guessContentType(name),
     version: sidecar?.version ?? 1,
-    created: sidecar?.created ?? Math.round(birthtimeMs || mtimeMs),
+    created: sidecar?.created ?? Math.round(stats.birthtimeMs || stats.mtimeMs),
     updated,
-    size,
+    size: stats.size,
   };
 }
 
