@@ -41,6 +41,9 @@ describe("runExport", () => {
       unitUrl: "http://localhost:8080/",
       attemptKey: "job-1.1",
       onProgress: (p) => void progress.push(p),
+      // Every percent is due at once: the writes end with 100 (a tiny export within the
+      // default interval writes none).
+      progressIntervalMs: 0,
       comment: "cellport job=job-1",
       now: () => created,
     });

@@ -80,31 +80,43 @@ describe("createProgressThrottle", () => {
     expect(landed).toEqual([10, 50, 100]);
   });
 
-  it("writes only the final 100 for an export shorter than the interval", async () => {
+  it("writes nothing for an export shorter than the interval: no client could see a percent", async () => {
     const { clock, writes, throttle } = recordingThrottle(100, 200);
     throttle.add(60);
     clock.advance(150);
     throttle.add(40);
     await throttle.finish();
-    expect(writes).toEqual([100]);
+    expect(writes).toEqual([]);
+    expect(throttle.reported).toBe(0);
   });
 
-  it("reports 100 for an empty total and survives a failing write", async () => {
+  it("writes nothing for an empty total", async () => {
+    const { clock, writes, throttle } = recordingThrottle(0, 0);
+    clock.advance(1_000);
+    throttle.add(0);
+    await throttle.finish();
+    expect(writes).toEqual([]);
+  });
+
+  it("survives failing writes and still ends with one 100", async () => {
+    const clock = fakeClock();
     const errors: unknown[] = [];
     const writes: number[] = [];
     const throttle = createProgressThrottle({
-      totalBytes: 0,
+      totalBytes: 100,
       report: (p) => {
         writes.push(p);
         throw new Error("redis down");
       },
       onReportError: (e) => errors.push(e),
+      now: clock.now,
     });
-    throttle.add(0);
+    clock.advance(500);
+    throttle.add(30);
     await throttle.finish();
     await throttle.finish();
-    expect(writes).toEqual([100]);
-    expect(errors).toHaveLength(1);
+    expect(writes).toEqual([30, 100]);
+    expect(errors).toHaveLength(2);
     expect(throttle.reported).toBe(100);
   });
 });

@@ -4,7 +4,10 @@
  * `minIntervalMs` passed since the last write — so an export costs at most ~100
  * progress writes (each one a Redis round trip and an events-stream entry, see
  * stack.md) whatever its size — plus the final 100. The interval also runs from the
- * start: an export shorter than it writes only its final 100 (most small exports).
+ * start, and the final 100 is written only after an earlier percent: an export
+ * shorter than the interval (most small exports) writes nothing — its status goes
+ * from 0% straight to "ready", and a write nobody could see would cost a Redis
+ * script and an events-stream entry per export.
  *
  * Writes are chained: they reach `report` one at a time and in order, so a slow
  * write never lets a smaller percent land after a larger one.
@@ -12,7 +15,10 @@
 export interface ProgressThrottle {
   /** Counts `bytes` more of the total. */
   add(bytes: number): void;
-  /** Reports 100 (unless already reported) and resolves once every write has settled. */
+  /**
+   * Reports 100 if an earlier percent was reported (and 100 was not), then resolves
+   * once every write has settled.
+   */
   finish(): Promise<void>;
   /** Resolves once every write so far has settled. */
   flush(): Promise<void>;
@@ -21,7 +27,7 @@ export interface ProgressThrottle {
 }
 
 export interface ProgressThrottleOptions {
-  /** Sum of the sizes of everything that will be counted; 0 means "report 100 at the end". */
+  /** Sum of the sizes of everything that will be counted; 0: no percent to report. */
   totalBytes: number;
   report: (percent: number) => void | Promise<void>;
   /** A failed write is not the job's failure: progress is informative only. */
@@ -59,7 +65,7 @@ export function createProgressThrottle(options: ProgressThrottleOptions): Progre
       if (percent > reported && now() - lastAt >= minIntervalMs) send(percent);
     },
     async finish() {
-      if (reported < 100) send(100);
+      if (reported > 0 && reported < 100) send(100);
       await chain;
     },
     flush() {
