@@ -15,7 +15,7 @@ import {
   producerConnectionOptions,
   waitForReady,
 } from "./connection.ts";
-import { holderId, readJob } from "./current-job.ts";
+import { holderId, readHolder, readJob } from "./current-job.ts";
 import { publishJobEnded } from "./job-ended.ts";
 import { JOB_OPTIONS, newJobId, QUEUE_STREAMS } from "./job-options.ts";
 import { DEFAULT_PREFIX, keysFor } from "./keys.ts";
@@ -123,9 +123,7 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
   }
 
   async function current(cell: string): Promise<CurrentJob | null> {
-    const id = await holderId(redis, keys, cell);
-    if (id === null) return null;
-    const job = await readJob(redis, keys, id);
+    const { job } = await readHolder(redis, keys, cell);
     return job && isInProgress(job.state) ? job : null;
   }
 
@@ -167,10 +165,8 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
 
     cancel(cell, kind) {
       return guard(async () => {
-        const id = await holderId(redis, keys, cell);
-        if (id === null) return false;
-        const job = await readJob(redis, keys, id);
-        if (!job || !isInProgress(job.state) || job.data.kind !== kind) return false;
+        const { id, job } = await readHolder(redis, keys, cell);
+        if (id === null || !job || !isInProgress(job.state) || job.data.kind !== kind) return false;
 
         if (job.state !== "active") {
           // Removal refuses a locked (running) job, so a job that just started falls through to the signal.

@@ -7,11 +7,18 @@
 import type { CellJobData, ImportFailure, JobHistoryEntry } from "@cellport/shared";
 import type { RedisClient } from "./connection.ts";
 import { DEFAULT_PREFIX, keysFor } from "./keys.ts";
+import { luaScript, runScript } from "./lua-script.ts";
 
 export const DEFAULT_HISTORY_LIMIT = 50;
 
+/** KEYS[1] the history list; ARGV[1] the entry, ARGV[2] the limit. */
+const PUSH_HISTORY = luaScript(`
+redis.call("LPUSH", KEYS[1], ARGV[1])
+redis.call("LTRIM", KEYS[1], 0, tonumber(ARGV[2]) - 1)
+`);
+
 export interface JobRecorder {
-  /** Prepends an entry and trims the list to the history limit, in one MULTI. */
+  /** Prepends an entry and trims the list to the history limit, in one script. */
   recordHistory(cell: string, entry: JobHistoryEntry): Promise<void>;
   /** Newest first. */
   history(cell: string, limit?: number): Promise<JobHistoryEntry[]>;
@@ -31,12 +38,7 @@ export function createJobRecorder(
 
   return {
     async recordHistory(cell, entry) {
-      const key = keys.history(cell);
-      await redis
-        .multi()
-        .lpush(key, JSON.stringify(entry))
-        .ltrim(key, 0, limit - 1)
-        .exec();
+      await runScript(redis, PUSH_HISTORY, [keys.history(cell)], [JSON.stringify(entry), limit]);
     },
     async history(cell, max = limit) {
       if (max <= 0) return [];
