@@ -56,11 +56,11 @@ export interface SeedResult {
 /**
  * The shared text block: up to 4 MiB, far beyond deflate's window, so text compresses
  * like text and not better. A cell with less text gets a block just big enough (but
- * never under 256 KiB): building 4 MiB of words per cell was most of the cost of
- * seeding a thousand tiny cells.
+ * never under 64 KiB, still twice the window): building 4 MiB of words per cell was
+ * most of the cost of seeding a thousand tiny cells, and 256 KiB still half of it.
  */
 const TEXT_BLOCK_BYTES = 4 * 1024 * 1024;
-const MIN_TEXT_BLOCK_BYTES = 256 * 1024;
+const MIN_TEXT_BLOCK_BYTES = 64 * 1024;
 
 function textBlockBytes(plan: SeedPlan): number {
   const text = plan.files.reduce((sum, file) => sum + (file.text ? file.size : 0), 0);
