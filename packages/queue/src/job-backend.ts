@@ -134,16 +134,24 @@ export function createJobBackend(options: JobBackendOptions): JobBackend {
         let holder: CurrentJob | null = null;
         for (let i = 0; i < ENQUEUE_TRIES; i++) {
           const jobId = newJobId(data.kind);
-          const job = await queue.add(data.kind, data, { jobId, deduplication: { id: data.cell } });
-          if (job.id === jobId) {
-            statusCache.forget(data.cell);
+          let accepted = false;
+          // What the add leaves is the cell's status: the status cache keeps it.
+          holder = await statusCache.update(data.cell, async () => {
+            const job = await queue.add(data.kind, data, { jobId, deduplication: { id: data.cell } });
+            if (job.id === jobId) {
+              accepted = true;
+              return { state: "waiting", data, progress: 0 };
+            }
+            // Deduplicated: `job` carries *our* data, so read the holder's own.
+            const found = job.id ? await readJob(redis, keys, job.id) : null;
+            return found && isInProgress(found.state) ? found : null;
+          });
+          if (accepted) {
             // The failure of the previous import is shown until the next import starts (spec §4.2).
             if (data.kind === "import") await recorder.clearImportFailure(data.cell);
             return { accepted: true, jobId };
           }
-          // Deduplicated: `job` carries *our* data, so read the holder's own.
-          holder = job.id ? await readJob(redis, keys, job.id) : null;
-          if (holder && isInProgress(holder.state)) return { accepted: false, holder };
+          if (holder) return { accepted: false, holder };
           // The holder ended between the add and the read: the cell is free again.
         }
         return { accepted: false, holder };

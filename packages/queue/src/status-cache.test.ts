@@ -97,6 +97,31 @@ describe("status cache", () => {
     expect(reads).toHaveLength(3);
   });
 
+  it("keeps what an enqueue left (update) like a read: the next poll needs no trip to Redis", async () => {
+    const { cache, reads } = setup([job(70)]);
+    expect((await cache.update("c1", async () => job(0)))?.progress).toBe(0);
+    expect((await cache.read("c1"))?.progress).toBe(0);
+    expect(cache.holdsJob("c1")).toBe(true);
+    expect(reads).toHaveLength(0);
+    // An enqueue that found nothing running (its holder had just ended) drops the entry.
+    expect(await cache.update("c1", async () => null)).toBeNull();
+    expect((await cache.read("c1"))?.progress).toBe(70);
+  });
+
+  it("an update supersedes a read on its way, and is not kept if the job's end arrives meanwhile", async () => {
+    let release: (job: CurrentJob | null) => void = () => {};
+    const { cache, reads } = setup([job(10), job(90)]);
+    const reading = cache.read("c1");
+    const updating = cache.update("c1", () => new Promise((resolve) => (release = resolve)));
+    expect((await reading)?.progress).toBe(10); // the older read: its callers get it…
+    expect(cache.holdsJob("c1")).toBe(false); // …but it is not kept
+    cache.forget("c1"); // the job ends before the enqueue's answer is back
+    release(job(0));
+    expect((await updating)?.progress).toBe(0);
+    expect((await cache.read("c1"))?.progress).toBe(90); // not kept: Redis is asked
+    expect(reads).toHaveLength(2);
+  });
+
   it("serves nothing from memory while the end-of-job feed is down", async () => {
     const { cache, reads } = setup([job(1), job(2), job(3)]);
     await cache.read("c1");

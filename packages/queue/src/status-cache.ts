@@ -16,6 +16,8 @@
  *   back by the max age. The cache only serves while that feed is subscribed.
  * - A read that was already on its way when the cell's entry was dropped is handed to
  *   its waiters but not kept.
+ * - An enqueue by this process is a read too: the job it just added is waiting, so
+ *   the first poll after a 202 needs no trip to Redis.
  * - Past half its max age, an entry is refreshed in the background while it is still
  *   served, so steady pollers do not queue behind the refresh.
  */
@@ -29,6 +31,13 @@ export interface StatusCache {
    * since, says the cell has a job in progress.
    */
   holdsJob(cell: string): boolean;
+  /**
+   * Runs `write`, an operation whose answer is the cell's job as it left it (an
+   * enqueue: the job it added, or the holder it found), and keeps that answer like a
+   * read sent now; a read on its way meanwhile is superseded. The answer must be the
+   * cell's job in progress, or null.
+   */
+  update(cell: string, write: () => Promise<CurrentJob | null>): Promise<CurrentJob | null>;
   /** Drops the cell's entry (its job ended or changed). */
   forget(cell: string): void;
   /** Starts (true) or stops (false, also dropping everything) serving from memory. */
@@ -70,10 +79,13 @@ export function createStatusCache(options: StatusCacheOptions): StatusCache {
   }
 
   function readThrough(cell: string): Promise<CurrentJob | null> {
-    const pending = reading.get(cell);
-    if (pending) return pending;
+    return reading.get(cell) ?? track(cell, () => readFresh(cell));
+  }
+
+  /** Runs `operation` as the cell's read on its way, keeping its answer unless the cell is dropped meanwhile. */
+  function track(cell: string, operation: () => Promise<CurrentJob | null>): Promise<CurrentJob | null> {
     const readAt = now();
-    const read = readFresh(cell).then(
+    const read = operation().then(
       (job) => {
         // Kept only if nothing dropped the cell meanwhile (its job may have ended since).
         if (reading.get(cell) === read) {
@@ -106,6 +118,9 @@ export function createStatusCache(options: StatusCacheOptions): StatusCache {
     },
     holdsJob(cell) {
       return within(cell, existenceMaxAgeMs) !== undefined;
+    },
+    update(cell, write) {
+      return track(cell, write);
     },
     forget(cell) {
       entries.delete(cell);
