@@ -17,6 +17,23 @@ export async function assertCellWritable(deps: Pick<AppDeps, "jobs">, cell: stri
   }
 }
 
+/**
+ * The lock of a route whose operation is a deduplicated enqueue (POST `__export`): the
+ * enqueue admits one job per cell atomically and answers 409 PR409-CM-0002 itself, so
+ * the lock costs no Redis read on the way in. It is read only when a later check
+ * refused the request (body validation, a snapshot name taken): a lock held is then
+ * the answer, as it would have been had it been checked first (spec §2.6).
+ */
+export function cellWriteLockOnRefusal(deps: Pick<AppDeps, "jobs">): MiddlewareHandler<AppEnv> {
+  return async function cellWriteLockOnRefusal(c, next) {
+    await next();
+    const refusal = c.error;
+    if (refusal instanceof PersoniumError && refusal.status < 500 && refusal.code !== "PR409-CM-0002") {
+      await assertCellWritable(deps, c.get("cell"));
+    }
+  };
+}
+
 /** Middleware form for cell-level write routes; place it after the auth guard. */
 export function cellWriteLock(deps: Pick<AppDeps, "jobs">): MiddlewareHandler<AppEnv> {
   return async function cellWriteLock(c, next) {

@@ -146,6 +146,11 @@ describe("POST __export", () => {
     expect((await errorOf(again)).message).toBe(
       "Because [cell export] is being executed, writing to cell can not be done.",
     );
+    // …and so does a Name already taken: the lock is the first answer.
+    await t.deps.store.snapshots.put(cell, "taken.zip", Readable.from([Buffer.from("PK")]));
+    const taken = await call("POST", `/${cell}/__export`, { body: '{"Name":"taken"}' });
+    expect(taken.status).toBe(409);
+    expect((await errorOf(taken)).code).toBe("PR409-CM-0002");
   });
 
   it("accepts exactly one of many simultaneous POSTs for one cell", async () => {

@@ -20,7 +20,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { requireCellRoot } from "../auth/middleware.ts";
 import { acceptCellJob } from "../cell/accept-job.ts";
-import { cellWriteLock } from "../cell/lock.ts";
+import { cellWriteLockOnRefusal } from "../cell/lock.ts";
 import type { AppDeps } from "../deps.ts";
 import { named, PersoniumErrorSchema } from "../http/api-doc.ts";
 import type { AppEnv } from "../http/env.ts";
@@ -116,7 +116,7 @@ export function createExportRoutes(deps: AppDeps): Hono<AppEnv> {
         },
         errors: ["PR409-CM-0002", "PR409-DV-0002", "PR503-SV-0001"],
         handler: [
-          cellWriteLock(deps),
+          cellWriteLockOnRefusal(deps),
           async function startExport(c) {
             const cell = c.get("cell");
             const acceptedAt = new Date();
