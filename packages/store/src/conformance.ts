@@ -6,7 +6,7 @@
  * Import it from `@cellport/store/conformance` inside a vitest test file.
  */
 import { createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { PassThrough, Readable } from "node:stream";
 import {
   CELL_DOCUMENT_ENTRY,
@@ -906,6 +906,22 @@ export function runStoreConformance(
         await expect(writer.commit({ sha256: sha(content), size: content.length })).rejects.toBeInstanceOf(
           ConflictError,
         );
+      });
+
+      it("never replaces a published file: the commit refuses, the file and the temp file stay", async () => {
+        await store.snapshots.put("c1", "taken.zip", Readable.from([Buffer.from("uploaded")]));
+        const before = await store.snapshots.stat("c1", "taken.zip");
+        const writer = await store.snapshots.createWriter("c1", "taken", "job-3:1");
+        await writeFile(writer.tempPath, "PK zip data");
+        await expect(
+          writer.commit({ sha256: sha(Buffer.from("PK zip data")), size: 11 }),
+        ).rejects.toBeInstanceOf(AlreadyExistsError);
+        expect(await store.snapshots.stat("c1", "taken.zip")).toEqual(before);
+        expect((await readAll((await store.snapshots.open("c1", "taken.zip")).stream)).toString()).toBe(
+          "uploaded",
+        );
+        expect((await stat(writer.tempPath)).size).toBe(11);
+        await writer.abort();
       });
 
       it("accepts a file name ending in .zip for the writer", async () => {

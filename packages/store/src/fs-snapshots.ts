@@ -200,6 +200,7 @@ export function createFsSnapshotArea(ctx: FsContext): SnapshotArea {
             sha256: info.sha256,
             contentType: "application/zip",
             expectSize: info.size,
+            createOnly: true,
             ...(info.data ? { data: info.data } : {}),
           });
           finished = true;

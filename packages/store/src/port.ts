@@ -209,7 +209,8 @@ export interface SnapshotWriter {
    * Publishes the temp file, which must hold `size` bytes. `data`, when given, is the
    * whole file, kept in memory by a writer that never wrote it: the commit writes it
    * into the temp file (on disk before the rename) — for a small snapshot, one step
-   * instead of a write of its own first.
+   * instead of a write of its own first. A writer never replaces a published file:
+   * AlreadyExistsError when one of its name exists (the temp file stays, for `abort`).
    */
   commit(info: { sha256: string; size: number; data?: Uint8Array }): Promise<SnapshotStat>;
   abort(): Promise<void>;

@@ -22,7 +22,7 @@ import {
   writeSync,
 } from "node:fs";
 import path from "node:path";
-import { CellNotFoundError, ConflictError, NotFoundError } from "./errors.ts";
+import { AlreadyExistsError, CellNotFoundError, ConflictError, NotFoundError } from "./errors.ts";
 import {
   isNotFound,
   removeQuietlySync,
@@ -49,6 +49,7 @@ export function publishSnapshot(request: PublishRequest): { created: boolean; si
   if (request.data) writeAndSync(temp, request.data);
   if (request.expectSize !== undefined) checkTempSize(temp, request.expectSize, name);
   const current = currentSidecar(area, name);
+  if (request.createOnly && current) throw new AlreadyExistsError(`Snapshot file already exists: ${name}`);
   checkIfMatch(request.ifMatch, current, name);
   const sidecar = nextSidecar(name, current, request, request.now);
   const updated = new Date(sidecar.updated);

@@ -46,6 +46,8 @@ export interface PublishRequest {
   sha256?: string;
   contentType?: string;
   ifMatch?: string;
+  /** Refuse (AlreadyExistsError) when a file of that name is published: never replace one. */
+  createOnly?: boolean;
   /** The store's clock: the new version's time. */
   now: number;
   durable: boolean;

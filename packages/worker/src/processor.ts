@@ -21,7 +21,7 @@ import type {
   PersoniumErrorBody,
 } from "@cellport/shared";
 import { PersoniumError } from "@cellport/shared";
-import type { CellStore } from "@cellport/store";
+import { AlreadyExistsError, type CellStore } from "@cellport/store";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
 import { runExport } from "./export-pipeline.ts";
 import { classifyFailure, JobCancelledError, UNKNOWN_ERROR_BODY } from "./failure.ts";
@@ -162,42 +162,70 @@ export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
     const { cell, name, unitUrl } = job.data;
     const file = `${name}.zip`;
     const comment = exportComment(job.id ?? "");
+    const earlier = () => committedEarlier(cell, file, comment, onProgress, logger);
 
-    const existing = await deps.store.snapshots.stat(cell, file);
-    if (existing) {
-      const trailer = await readZipTrailer(deps.store, cell, file, existing.size);
-      if (trailer?.comment !== comment) throw new PersoniumError("PR409-DV-0002", [file]);
-      logger.info("a previous attempt of this job already committed the snapshot; not redoing it");
-      await onProgress(100).catch(() => {});
+    // A retry may find the snapshot an earlier attempt of its job committed just before
+    // it died: nothing to redo then. A first attempt cannot; it meets any file holding
+    // the name when it commits (the writer never replaces one), without a look first.
+    if (job.attemptsStarted > 1) {
+      const committed = await earlier();
+      if (committed) return committed;
+    }
+    try {
+      const result = await runExport({
+        store: deps.store,
+        cell,
+        name,
+        unitUrl,
+        attemptKey,
+        signal,
+        onProgress,
+        onProgressError: (error) => logger.warn({ err: error }, "progress update failed"),
+        comment,
+        ...(deps.progressIntervalMs !== undefined ? { progressIntervalMs: deps.progressIntervalMs } : {}),
+      });
       return {
         kind: "export",
         file,
-        size: existing.size,
-        sha256: existing.sha256 ?? "",
-        etag: existing.etag,
-        entries: trailer.entries,
+        size: result.size,
+        sha256: result.sha256,
+        etag: result.stat.etag,
+        entries: result.entries,
       };
+    } catch (error) {
+      if (error instanceof AlreadyExistsError) {
+        const committed = await earlier();
+        if (committed) return committed;
+      }
+      throw error;
     }
+  }
 
-    const result = await runExport({
-      store: deps.store,
-      cell,
-      name,
-      unitUrl,
-      attemptKey,
-      signal,
-      onProgress,
-      onProgressError: (error) => logger.warn({ err: error }, "progress update failed"),
-      comment,
-      ...(deps.progressIntervalMs !== undefined ? { progressIntervalMs: deps.progressIntervalMs } : {}),
-    });
+  /**
+   * The result of this job's export when an earlier attempt of it committed `file`
+   * (its job id is in the zip's comment); null when there is no `file`; PR409-DV-0002
+   * when another file holds the name.
+   */
+  async function committedEarlier(
+    cell: string,
+    file: string,
+    comment: string,
+    onProgress: (percent: number) => Promise<void>,
+    logger: Logger,
+  ): Promise<ExportResult | null> {
+    const existing = await deps.store.snapshots.stat(cell, file);
+    if (!existing) return null;
+    const trailer = await readZipTrailer(deps.store, cell, file, existing.size);
+    if (trailer?.comment !== comment) throw new PersoniumError("PR409-DV-0002", [file]);
+    logger.info("a previous attempt of this job already committed the snapshot; not redoing it");
+    await onProgress(100).catch(() => {});
     return {
       kind: "export",
       file,
-      size: result.size,
-      sha256: result.sha256,
-      etag: result.stat.etag,
-      entries: result.entries,
+      size: existing.size,
+      sha256: existing.sha256 ?? "",
+      etag: existing.etag,
+      entries: trailer.entries,
     };
   }
 
