@@ -9,16 +9,25 @@
 import { type ChannelListener, listenOnChannel } from "./channel.ts";
 import type { RedisClient } from "./connection.ts";
 import { type CellportKeys, DEFAULT_PREFIX, keysFor } from "./keys.ts";
+import { luaScript, runScript } from "./lua-script.ts";
 
 /** Long enough to outlive any retry backoff and stall recovery of the job. */
 export const CANCEL_TTL_SECONDS = 24 * 3600;
 
+/** KEYS[1] the cancel key; ARGV: its value, its TTL (s), the cancel channel, the job id. */
+const REQUEST_CANCEL = luaScript(`
+redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
+redis.call("PUBLISH", ARGV[3], ARGV[4])
+`);
+
+/** Sets the job's cancel key and tells the workers, in one script. */
 export async function requestCancel(redis: RedisClient, keys: CellportKeys, jobId: string): Promise<void> {
-  await redis
-    .multi()
-    .set(keys.cancel(jobId), String(Date.now()), "EX", CANCEL_TTL_SECONDS)
-    .publish(keys.cancelChannel, jobId)
-    .exec();
+  await runScript(
+    redis,
+    REQUEST_CANCEL,
+    [keys.cancel(jobId)],
+    [String(Date.now()), CANCEL_TTL_SECONDS, keys.cancelChannel, jobId],
+  );
 }
 
 export async function isCancelRequested(redis: RedisClient, prefix: string, jobId: string): Promise<boolean> {

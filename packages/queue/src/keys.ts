@@ -4,7 +4,7 @@
  *
  * The prefix carries a hash tag (`{cellport}`): every key below and every BullMQ key
  * of the queue then land in one Redis Cluster slot, so BullMQ's Lua scripts and our own
- * scripts and MULTI blocks never fail with CROSSSLOT.
+ * (lua-script.ts) never fail with CROSSSLOT.
  */
 import { QUEUE_NAME } from "@cellport/shared";
 
