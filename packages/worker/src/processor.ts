@@ -217,7 +217,7 @@ export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
     if (!existing) return null;
     const trailer = await readZipTrailer(deps.store, cell, file, existing.size);
     if (trailer?.comment !== comment) throw new PersoniumError("PR409-DV-0002", [file]);
-    logger.info("a previous attempt of this job already committed the snapshot; not redoing it");
+    logger.info("an earlier attempt of this job already committed the snapshot; keeping it");
     await onProgress(100).catch(() => {});
     return {
       kind: "export",
