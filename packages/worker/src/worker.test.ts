@@ -198,32 +198,8 @@ describe("cell worker", () => {
     expect((await fixture.store.snapshots.stat("c1", "snap.zip"))?.sha256).toBe(before?.sha256);
   });
 
-  it("finishes without redoing when a previous attempt of the job already committed", async () => {
-    await seedCell(fixture.store, "c1");
-    const jobId = await enqueue(exportJob("c1", "snap"));
-    // What the dead attempt left: the committed file, stamped with the job id; the
-    // attempt this worker runs is the job's second.
-    const committed = await runExport({
-      store: fixture.store,
-      cell: "c1",
-      name: "snap",
-      unitUrl: "http://localhost:8080/",
-      attemptKey: `${jobId}.1`,
-      comment: exportComment(jobId),
-    });
-    await admin.hset(keys.bull(jobId), "ats", 1);
-    const mustNotExport = () => Promise.reject(new Error("exported again"));
-    await startWorker({ store: { ...fixture.store, exportEntries: mustNotExport } });
-    await untilReady("c1");
-    expect((await fixture.store.snapshots.stat("c1", "snap.zip"))?.sha256).toBe(committed.sha256);
-    expect((await backend.history("c1"))[0]).toMatchObject({
-      outcome: "completed",
-      sha256: committed.sha256,
-      attempts: 1,
-    });
-  });
-
-  it("a first attempt meeting its own job's snapshot at commit completes with it (the file is kept)", async () => {
+  /** A queued export of c1 whose snapshot is already committed, stamped with its job id (as its attempt would). */
+  async function queuedAndCommitted() {
     await seedCell(fixture.store, "c1");
     const jobId = await enqueue(exportJob("c1", "snap"));
     const committed = await runExport({
@@ -234,13 +210,31 @@ describe("cell worker", () => {
       attemptKey: `${jobId}.0`,
       comment: exportComment(jobId),
     });
-    await startWorker();
+    return { jobId, committed };
+  }
+
+  async function expectCompletedWith(committed: { sha256: string }) {
     await untilReady("c1");
     expect((await fixture.store.snapshots.stat("c1", "snap.zip"))?.sha256).toBe(committed.sha256);
     expect((await backend.history("c1"))[0]).toMatchObject({
       outcome: "completed",
       sha256: committed.sha256,
     });
+  }
+
+  it("finishes without redoing when a previous attempt of the job already committed", async () => {
+    const { jobId, committed } = await queuedAndCommitted();
+    // The attempt that committed died; the one this worker runs is the job's second.
+    await admin.hset(keys.bull(jobId), "ats", 1);
+    const mustNotExport = () => Promise.reject(new Error("exported again"));
+    await startWorker({ store: { ...fixture.store, exportEntries: mustNotExport } });
+    await expectCompletedWith(committed);
+  });
+
+  it("a first attempt meeting its own job's snapshot at commit completes with it (the file is kept)", async () => {
+    const { committed } = await queuedAndCommitted();
+    await startWorker();
+    await expectCompletedWith(committed);
   });
 
   it("cancels a running export from the api side: no zip, no temp file, a cancelled entry", async () => {
