@@ -67,6 +67,7 @@ describe("benchmark tables", () => {
   it("shows worker scaling and the drain", () => {
     const summary = { count: 10, min: 1, max: 9, mean: 5, p50: 5, p95: 9, p99: 9 };
     const loop = { flows: 8, pollIntervalMs: 50, pollsPerExport: 2.5 };
+    const cpu = { workers: 7.214, api: 2.1, redis: null, client: 1.19, total: 10.504 };
     const text = renderFlowBench({
       rounds: [
         {
@@ -77,8 +78,18 @@ describe("benchmark tables", () => {
           perSecond: 10,
           timeToReadyMs: summary,
           notCompleted: 0,
+          cpuMsPerExport: cpu,
         },
-        { workers: 2, ...loop, exports: 10, ms: 500, perSecond: 20, timeToReadyMs: summary, notCompleted: 0 },
+        {
+          workers: 2,
+          ...loop,
+          exports: 10,
+          ms: 500,
+          perSecond: 20,
+          timeToReadyMs: summary,
+          notCompleted: 0,
+          cpuMsPerExport: cpu,
+        },
       ],
       drain: { exports: 1000, workers: 2, ms: 40_000, perSecond: 25, completed: 1000, lost: 0 },
       cpus: 2,
@@ -86,6 +97,10 @@ describe("benchmark tables", () => {
     expect(text).toContain("8 closed-loop flows polling every 50 ms");
     expect(text).toMatch(/1 worker process\(es\)\s+10\s+1\.00 s\s+10\.0\s+5\.0 ms\s+9\.0 ms\s+2\.5\s+0/);
     expect(text).toContain("scaling: 2 workers: 2.00× of 1 worker");
+    // An unknown figure (here Redis's) is left out, not shown as 0.
+    expect(text).toContain(
+      "cpu per export, 2 worker process(es): workers 7.21 ms, api 2.10 ms, bench client 1.19 ms — 10.50 ms in all",
+    );
     expect(text).toContain(
       "drain: 1000 exports queued at once, 2 worker process(es): 40.00 s (25.0/s), 1000 completed, 0 lost",
     );

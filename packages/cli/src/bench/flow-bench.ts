@@ -10,7 +10,9 @@
  * own polling stays proportional to the exports (it shares the machine's cores).
  */
 
+import { createRedisClient } from "@cellport/queue";
 import type { ExportStatusBody } from "@cellport/shared";
+import { Redis } from "ioredis";
 import { findHistoryEntry } from "../client/export-outcome.ts";
 import { type CellportClient, createClient } from "../client/http-client.ts";
 import { sleep } from "../context.ts";
@@ -20,7 +22,8 @@ import { mapLimit } from "../parallel.ts";
 import { openLocalStore, seedLocalCell } from "../seed-local.ts";
 import type { SeedProfile } from "../seed-profiles.ts";
 import { type Summary, summarize } from "../stats.ts";
-import { startBenchStack } from "./stack.ts";
+import { type CpuPerExport, cpuPerExport, sampleCpu } from "./cpu-meter.ts";
+import { type BenchStack, startBenchStack } from "./stack.ts";
 
 /** The smallest cell worth exporting: the fixed costs (queue, zip, rename) dominate. */
 export const FLOW_PROFILE: SeedProfile = {
@@ -54,6 +57,8 @@ export interface FlowRound {
   perSecond: number;
   timeToReadyMs: Summary;
   notCompleted: number;
+  /** CPU each export cost, by process kind, over the round. */
+  cpuMsPerExport: CpuPerExport;
 }
 
 export interface FlowBenchResult {
@@ -170,6 +175,9 @@ export async function runFlowBench(options: {
   const { io } = options;
   io.stderr.write("bench flow: starting api…\n");
   const stack = await startBenchStack({ redisUrl: options.redisUrl, echo: options.echo ?? false });
+  const redis = createRedisClient(stack.ctx.redisUrl, { maxRetriesPerRequest: 1 });
+  // Redis's own CPU figure; a cluster's is spread over its nodes and left out.
+  const cpu = () => sampleCpu({ ...pidsOf(stack), redis: redis instanceof Redis ? redis : null });
   try {
     const store = openLocalStore(stack.ctx.dataDir, { durable: false });
     const total = Math.max(options.cells, options.drain);
@@ -198,6 +206,7 @@ export async function runFlowBench(options: {
       options.signal.throwIfAborted();
       for (let i = stack.workers.length; i < workers; i++) await stack.addWorker(workerEnv);
       const name = `flow_w${workers}`;
+      const cpuBefore = await cpu();
       const result = await runFlows(
         client,
         cells,
@@ -206,6 +215,7 @@ export async function runFlowBench(options: {
         io,
         `${cells.length} exports, ${flowOptions.flows} flows, ${workers} worker(s)`,
       );
+      const cpuMsPerExport = cpuPerExport(cpuBefore, await cpu(), cells.length);
       rounds.push({
         workers,
         ...flowOptions,
@@ -215,6 +225,7 @@ export async function runFlowBench(options: {
         perSecond: (cells.length / result.ms) * 1000,
         timeToReadyMs: summarize(result.timeToReady),
         notCompleted: cells.length - (await countCompleted(client, cells, name)),
+        cpuMsPerExport,
       });
       await mapLimit(cells, PARALLEL_REQUESTS, (cell) =>
         client.deleteSnapshot(cell, `${name}.zip`).catch(() => {}),
@@ -248,6 +259,11 @@ export async function runFlowBench(options: {
       cpus: options.cpus,
     };
   } finally {
+    redis.disconnect();
     await stack.close();
   }
+}
+
+function pidsOf(stack: BenchStack): { api: number | undefined; workers: Array<number | undefined> } {
+  return { api: stack.api.child.pid, workers: stack.workers.map((worker) => worker.proc.child.pid) };
 }
