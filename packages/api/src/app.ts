@@ -83,7 +83,7 @@ export function createRouter(deps: AppDeps): Hono<AppEnv> {
   //     const router = new Hono<AppEnv>();
   //     defineResource(router, "/__export", {            // paths relative to the cell
   //       GET: getStatus,
-  //       POST: [cellWriteLock(deps), startExport],      // lock after the guard's auth
+  //       POST: [cellWriteLockOnRefusal(deps), startExport], // lock after auth (cell/lock.ts)
   //       DELETE: cancelExport,                          // not a write: it must work while locked
   //     }, { guard: [requireCellRoot(deps)] });          // 401/403; OPTIONS + 405 derived
   //     return router;

@@ -68,9 +68,9 @@ export function methodNotAllowed(allow: string): PersoniumError {
  * that matches the same path, since the 405 catch-all takes every other method.
  *
  * ```ts
- * defineResource(router, "/__export", {
+ * defineResource(router, "/__import", {
  *   GET: getStatus,
- *   POST: [cellWriteLock(deps), startExport],
+ *   POST: [cellWriteLock(deps), startImport],
  * }, { guard: [requireCellRoot(deps)] });
  *
  * defineResource(router, "/__snapshot/:name", { GET, PUT, DELETE, PROPFIND },
