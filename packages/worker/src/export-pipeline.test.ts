@@ -8,7 +8,12 @@ import { readSnapshot, snapshotAreaSource } from "@cellport/snapshot";
 import type { CellStore, ExportEntry } from "@cellport/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import yazl from "yazl";
-import { READ_WHOLE_MAX_BYTES, runExport, STORE_BELOW_BYTES } from "./export-pipeline.ts";
+import {
+  IN_MEMORY_MAX_BYTES,
+  READ_WHOLE_MAX_BYTES,
+  runExport,
+  STORE_BELOW_BYTES,
+} from "./export-pipeline.ts";
 import {
   createTempStore,
   findTempFiles,
@@ -29,63 +34,70 @@ afterEach(async () => {
 });
 
 describe("runExport", () => {
-  it("writes the §7 layout, byte for byte, and commits it with its size and sha256", async () => {
-    const { store } = fixture;
-    await seedCell(store, "c1");
-    const progress: number[] = [];
-    const created = new Date("2024-05-06T07:08:09.010Z");
-    const result = await runExport({
-      store,
-      cell: "c1",
-      name: "snap",
-      unitUrl: "http://localhost:8080/",
-      attemptKey: "job-1.1",
-      onProgress: (p) => void progress.push(p),
-      // Every percent is due at once: the writes end with 100 (a tiny export within the
-      // default interval writes none).
-      progressIntervalMs: 0,
-      comment: "cellport job=job-1",
-      now: () => created,
-    });
+  it.each([
+    ["streamed (a cell bigger than IN_MEMORY_MAX_BYTES)", IN_MEMORY_MAX_BYTES + 1, true],
+    ["zipped in memory (a small cell)", 2_000, false],
+  ])(
+    "writes the §7 layout, byte for byte, and commits it with its size and sha256: %s",
+    async (_how, bigFileBytes, streamed) => {
+      const { store } = fixture;
+      await seedCell(store, "c1", { bigFileBytes });
+      const progress: number[] = [];
+      const created = new Date("2024-05-06T07:08:09.010Z");
+      const result = await runExport({
+        store,
+        cell: "c1",
+        name: "snap",
+        unitUrl: "http://localhost:8080/",
+        attemptKey: "job-1.1",
+        onProgress: (p) => void progress.push(p),
+        // Every percent is due at once: the writes end with 100 (a tiny export within the
+        // default interval writes none).
+        progressIntervalMs: 0,
+        comment: "cellport job=job-1",
+        now: () => created,
+      });
 
-    const zip = await readSnapshotZip(store, "c1", "snap");
-    expect(zip.names[0]).toBe(MANIFEST_ENTRY);
-    expect(JSON.parse(zip.files.get(MANIFEST_ENTRY)?.toString("utf8") ?? "")).toEqual({
-      export_version: 2,
-      unit_url: "http://localhost:8080/",
-      create_date: created.getTime(),
-    });
-    // The manifest's exact text: plain JSON, keys in the documented order.
-    expect(zip.files.get(MANIFEST_ENTRY)?.toString("utf8")).toBe(
-      `{"export_version":2,"unit_url":"http://localhost:8080/","create_date":${created.getTime()}}`,
-    );
-    expect(zip.names).toContain(CELL_DOCUMENT_ENTRY);
-    for (const type of ENTITY_TYPES) expect(zip.files.has(pjsonEntry(type.file)), type.file).toBe(true);
-    expect(zip.files.get(pjsonEntry("20_role.pjson"))?.length).toBe(0);
-    expect(zip.names).toContain("20_webdav/__/docs/a.txt/content");
-    expect(zip.names).toContain("20_webdav/__/docs/sub/empty.bin/content");
-    expect(zip.names.some((n) => n.includes(".pkeys") || n.includes(".pauthhistory"))).toBe(false);
-    expect(zip.comment).toBe("cellport job=job-1");
+      const zip = await readSnapshotZip(store, "c1", "snap");
+      expect(zip.streamedEntries > 0).toBe(streamed);
+      expect(zip.names[0]).toBe(MANIFEST_ENTRY);
+      expect(JSON.parse(zip.files.get(MANIFEST_ENTRY)?.toString("utf8") ?? "")).toEqual({
+        export_version: 2,
+        unit_url: "http://localhost:8080/",
+        create_date: created.getTime(),
+      });
+      // The manifest's exact text: plain JSON, keys in the documented order.
+      expect(zip.files.get(MANIFEST_ENTRY)?.toString("utf8")).toBe(
+        `{"export_version":2,"unit_url":"http://localhost:8080/","create_date":${created.getTime()}}`,
+      );
+      expect(zip.names).toContain(CELL_DOCUMENT_ENTRY);
+      for (const type of ENTITY_TYPES) expect(zip.files.has(pjsonEntry(type.file)), type.file).toBe(true);
+      expect(zip.files.get(pjsonEntry("20_role.pjson"))?.length).toBe(0);
+      expect(zip.names).toContain("20_webdav/__/docs/a.txt/content");
+      expect(zip.names).toContain("20_webdav/__/docs/sub/empty.bin/content");
+      expect(zip.names.some((n) => n.includes(".pkeys") || n.includes(".pauthhistory"))).toBe(false);
+      expect(zip.comment).toBe("cellport job=job-1");
 
-    // Every entry of the store, in the store's order, with identical bytes.
-    const entries = await store.exportEntries("c1");
-    expect(zip.names.slice(1)).toEqual(entries.map((e) => e.name));
-    for (const entry of entries) {
-      if (entry.directory) continue;
-      expect(zip.files.get(entry.name)?.equals(await buffer(entry.open())), entry.name).toBe(true);
-    }
+      // Every entry of the store, in the store's order, with identical bytes.
+      const entries = await store.exportEntries("c1");
+      expect(zip.names.slice(1)).toEqual(entries.map((e) => e.name));
+      for (const entry of entries) {
+        if (entry.directory) continue;
+        expect(zip.files.get(entry.name)?.equals(await buffer(entry.open())), entry.name).toBe(true);
+      }
 
-    const { stream, stat } = await store.snapshots.open("c1", "snap.zip");
-    const bytes = await buffer(stream);
-    expect(result.size).toBe(bytes.length);
-    expect(result.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
-    expect(stat.sha256).toBe(result.sha256);
-    expect(result.entries).toBe(zip.names.length);
+      const { stream, stat } = await store.snapshots.open("c1", "snap.zip");
+      const bytes = await buffer(stream);
+      expect(result.size).toBe(bytes.length);
+      expect(result.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+      expect(stat.sha256).toBe(result.sha256);
+      expect(result.entries).toBe(zip.names.length);
 
-    expect(progress.at(-1)).toBe(100);
-    for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThan(progress[i - 1] ?? -1);
-    expect(await findTempFiles(fixture.dataDir)).toEqual([]);
-  });
+      expect(progress.at(-1)).toBe(100);
+      for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThan(progress[i - 1] ?? -1);
+      expect(await findTempFiles(fixture.dataDir)).toEqual([]);
+    },
+  );
 
   it("weights progress by bytes, so one big file moves it", async () => {
     const { store } = fixture;
@@ -259,6 +271,27 @@ describe("runExport", () => {
     counting = false;
     // 4,500 records in batches of 2,000: three turns.
     expect(turnsWithRecords.size).toBe(3);
+  });
+
+  it("fails a small cell's export when a file read whole has changed size, and leaves nothing", async () => {
+    const { store, dataDir } = fixture;
+    await seedCell(store, "c1", { bigFileBytes: 2_000 });
+    const shrinking: CellStore = {
+      ...store,
+      snapshots: store.snapshots,
+      async exportEntries(cell) {
+        return (await store.exportEntries(cell)).map(({ read, takeContent, ...entry }) =>
+          entry.name.endsWith("big.bin/content")
+            ? { ...entry, open: () => Readable.from([Buffer.alloc(entry.size - 1)]) }
+            : { ...entry, ...(read ? { read } : {}), ...(takeContent ? { takeContent } : {}) },
+        );
+      },
+    };
+    await expect(
+      runExport({ store: shrinking, cell: "c1", name: "snap", unitUrl: "http://x/", attemptKey: "a" }),
+    ).rejects.toThrow(/expected 2000 bytes, found 1999 bytes/);
+    expect(await store.snapshots.stat("c1", "snap.zip")).toBeNull();
+    expect(await findTempFiles(dataDir)).toEqual([]);
   });
 
   // (A small file comes with the listing, so it cannot change in between: fs-store.test.ts.)

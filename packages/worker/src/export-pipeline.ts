@@ -16,17 +16,24 @@
  * cell of ~100k entries took twice as long.)
  */
 
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import { finished, pipeline } from "node:stream/promises";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { EXPORT_VERSION, MANIFEST_ENTRY, type SnapshotManifest } from "@cellport/shared";
 import type { CellStore, ExportEntry, SnapshotStat } from "@cellport/store";
 import yazl from "yazl";
-import { FileSink } from "./file-sink.ts";
+import { FileSink, WRITE_BATCH_BYTES } from "./file-sink.ts";
 import { createProgressThrottle } from "./progress-throttle.ts";
+import { type InMemoryZipEntry, isPlainAsciiComment, zipInMemory } from "./zip-in-memory.ts";
 
 /** Entries added to the zip between two turns of the event loop. */
 const ADD_BATCH = 2_000;
+
+/** A cell of at most these many file bytes, and fewer entries, is zipped in memory (`fitsInMemory`). */
+export const IN_MEMORY_MAX_BYTES = WRITE_BATCH_BYTES;
+const IN_MEMORY_MAX_ENTRIES = ADD_BATCH;
 
 /** Deflate level: the fastest with a good ratio here (stack.md). */
 export const COMPRESSION_LEVEL = 6;
@@ -94,7 +101,7 @@ export async function runExport(options: ExportPipelineOptions): Promise<ExportP
 
   const writer = await store.snapshots.createWriter(cell, name, options.attemptKey);
   try {
-    const { size, sha256, held } = await writeZip({
+    const zipOptions: WriteZipOptions = {
       tempPath: writer.tempPath,
       manifest: Buffer.from(JSON.stringify(manifest)),
       created,
@@ -102,7 +109,10 @@ export async function runExport(options: ExportPipelineOptions): Promise<ExportP
       onBytes: (bytes) => progress.add(bytes),
       ...(signal ? { signal } : {}),
       ...(options.comment ? { comment: options.comment } : {}),
-    });
+    };
+    const { size, sha256, held } = fitsInMemory(entries, totalBytes, options.comment)
+      ? await writeZipInMemory(zipOptions)
+      : await writeZip(zipOptions);
     // A cancel that arrives before the rename wins; after it, the export is done.
     signal?.throwIfAborted();
     const stat = await writer.commit({ sha256, size, ...(held ? { data: held } : {}) });
@@ -219,6 +229,59 @@ async function writeZip(
     source?.destroy();
   }
   return { size: sink.bytes, sha256: sink.digest(), held: sink.held };
+}
+
+/**
+ * Whether the cell is zipped in memory (zip-in-memory.ts): small enough that its zip
+ * would be held by the FileSink anyway, and few enough entries to build in one step.
+ */
+function fitsInMemory(entries: readonly ExportEntry[], totalBytes: number, comment = ""): boolean {
+  return (
+    totalBytes <= IN_MEMORY_MAX_BYTES &&
+    entries.length < IN_MEMORY_MAX_ENTRIES &&
+    isPlainAsciiComment(comment)
+  );
+}
+
+/**
+ * The zip of a small cell built in one synchronous step, with the same entries, order,
+ * dates and compression as `writeZip`'s (sizes in the headers instead of data
+ * descriptors). Content that came with the listing is used as it is; any other file
+ * is read whole first.
+ */
+async function writeZipInMemory(
+  options: WriteZipOptions,
+): Promise<{ size: number; sha256: string; held: Buffer }> {
+  const zipEntries: InMemoryZipEntry[] = [
+    {
+      name: MANIFEST_ENTRY,
+      mtime: options.created,
+      directory: false,
+      data: options.manifest,
+      compressionLevel: compressionLevelFor(options.manifest.length),
+    },
+  ];
+  for (const entry of options.entries) {
+    if (entry.directory) {
+      zipEntries.push({ name: entry.name, mtime: entry.mtime, directory: true });
+      continue;
+    }
+    const data = entry.takeContent?.() ?? (entry.read ? await entry.read() : await buffer(entry.open()));
+    if (data.length !== entry.size) {
+      throw new Error(`${entry.name}: expected ${entry.size} bytes, found ${data.length} bytes`);
+    }
+    options.onBytes(data.length);
+    zipEntries.push({
+      name: entry.name,
+      mtime: entry.mtime,
+      directory: false,
+      data,
+      compressionLevel: compressionLevelFor(entry.size),
+    });
+  }
+  options.signal?.throwIfAborted();
+  const zip = zipInMemory(zipEntries, options.comment);
+  return { size: zip.length, sha256: createHash("sha256").update(zip).digest("hex"), held: zip };
 }
 
 function compressionLevelFor(size: number): number {

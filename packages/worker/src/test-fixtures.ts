@@ -55,6 +55,8 @@ export interface ZipContent {
   /** Entry names in archive order. */
   names: string[];
   files: Map<string, Buffer>;
+  /** Entries written with a data descriptor (sizes after the data): the streamed ones. */
+  streamedEntries: number;
 }
 
 export function readZip(data: Buffer): Promise<ZipContent> {
@@ -63,10 +65,12 @@ export function readZip(data: Buffer): Promise<ZipContent> {
       if (error || !zip) return reject(error);
       const names: string[] = [];
       const files = new Map<string, Buffer>();
+      let streamedEntries = 0;
       zip.on("error", reject);
-      zip.on("end", () => resolve({ comment: zip.comment, names, files }));
+      zip.on("end", () => resolve({ comment: zip.comment, names, files, streamedEntries }));
       zip.on("entry", (entry: yauzl.Entry) => {
         names.push(entry.fileName);
+        if (entry.generalPurposeBitFlag & 0b1000) streamedEntries++;
         if (entry.fileName.endsWith("/")) return zip.readEntry();
         zip.openReadStream(entry, (streamError, stream) => {
           if (streamError || !stream) return reject(streamError);
