@@ -73,13 +73,10 @@ export function readPairedSync<M>(
   matches: (meta: M, stats: Stats) => boolean,
 ): PairedRead<M> | null {
   for (let attempt = 0; ; attempt++) {
-    let stats: Stats;
-    try {
-      stats = statSync(dataPath);
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
-    }
+    // No exception for a missing file (the usual case when publishing a new name):
+    // making one, stack trace included, cost more than the stat.
+    const stats = statSync(dataPath, { throwIfNoEntry: false });
+    if (!stats) return null;
     const meta = readMeta();
     const consistent = meta !== null && matches(meta, stats);
     if (consistent || attempt >= RETRIES) return { meta, stats, consistent };

@@ -95,7 +95,11 @@ export function createCellJobProcessor(deps: ProcessorDeps): CellJobProcessor {
       attempt: job.attemptsStarted,
     });
     const startedAt = Date.now();
-    logger.info("job attempt started");
+    // A first attempt's start is logged at debug only: its end is logged anyway (at info
+    // or above, "job completed" with durationMs), and a line per start was a good part
+    // of a tiny export's logging cost. A retry's start is news.
+    if (job.attemptsStarted > 1) logger.info("job attempt started");
+    else logger.debug("job attempt started");
     observer.attemptStarted(data.kind);
     // What the observer hears if something throws outside the classified paths.
     let end: Omit<AttemptEnd, "durationSeconds"> = { outcome: "failed", code: UNKNOWN_ERROR_BODY.code };
