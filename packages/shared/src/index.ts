@@ -1,3 +1,4 @@
+export * from "./compressed-formats.ts";
 export * from "./errors.ts";
 export * from "./jobs.ts";
 export * from "./names.ts";

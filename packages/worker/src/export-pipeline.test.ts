@@ -273,6 +273,27 @@ describe("runExport", () => {
     expect(turnsWithRecords.size).toBe(3);
   });
 
+  it.each([
+    ["zipped in memory", 2_000],
+    ["streamed", IN_MEMORY_MAX_BYTES + 1],
+  ])(
+    "stores files in a compressed format as they are, deflates the others: %s",
+    async (_how, bigFileBytes) => {
+      const { store } = fixture;
+      await seedCell(store, "c1", { bigFileBytes });
+      // The same compressible bytes under both names: the name decides, as with `zip -n`.
+      const text = Buffer.from("a line of text that deflate would shrink\n".repeat(500));
+      await store.putFile("c1", "__/docs/photo.JPG", Readable.from([text]));
+      await store.putFile("c1", "__/docs/notes.txt", Readable.from([text]));
+      await runExport({ store, cell: "c1", name: "snap", unitUrl: "http://x/", attemptKey: "a" });
+      const zip = await readSnapshotZip(store, "c1", "snap");
+      expect(zip.methods.get("20_webdav/__/docs/photo.JPG/content")).toBe(0);
+      expect(zip.methods.get("20_webdav/__/docs/notes.txt/content")).toBe(8);
+      expect(zip.files.get("20_webdav/__/docs/photo.JPG/content")?.equals(text)).toBe(true);
+      expect(zip.methods.get("20_webdav/__/docs/photo.JPG/.pmeta")).toBe(0);
+    },
+  );
+
   it("fails a small cell's export when a file read whole has changed size, and leaves nothing", async () => {
     const { store, dataDir } = fixture;
     await seedCell(store, "c1", { bigFileBytes: 2_000 });

@@ -21,7 +21,8 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { finished, pipeline } from "node:stream/promises";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { EXPORT_VERSION, MANIFEST_ENTRY, type SnapshotManifest } from "@cellport/shared";
+import { EXPORT_VERSION, isCompressedFormat, MANIFEST_ENTRY, type SnapshotManifest } from "@cellport/shared";
+import { CONTENT_FILE } from "@cellport/snapshot";
 import type { CellStore, ExportEntry, SnapshotStat } from "@cellport/store";
 import yazl from "yazl";
 import { FileSink, WRITE_BATCH_BYTES } from "./file-sink.ts";
@@ -156,7 +157,7 @@ async function writeZip(
 
   zip.addBuffer(options.manifest, MANIFEST_ENTRY, {
     mtime: options.created,
-    compressionLevel: compressionLevelFor(options.manifest.length),
+    compressionLevel: compressionLevelFor(MANIFEST_ENTRY, options.manifest.length),
   });
   const addEntry = (entry: ExportEntry) => {
     if (entry.directory) {
@@ -180,7 +181,7 @@ async function writeZip(
     const fileOptions = {
       mtime: entry.mtime,
       size: entry.size,
-      compressionLevel: compressionLevelFor(entry.size),
+      compressionLevel: compressionLevelFor(entry.name, entry.size),
     };
     const read = entry.size <= READ_WHOLE_MAX_BYTES ? entry.read : undefined;
     const supply = (callback: (error: unknown, stream: Readable) => void) => {
@@ -258,7 +259,7 @@ async function writeZipInMemory(
       mtime: options.created,
       directory: false,
       data: options.manifest,
-      compressionLevel: compressionLevelFor(options.manifest.length),
+      compressionLevel: compressionLevelFor(MANIFEST_ENTRY, options.manifest.length),
     },
   ];
   for (const entry of options.entries) {
@@ -276,7 +277,7 @@ async function writeZipInMemory(
       mtime: entry.mtime,
       directory: false,
       data,
-      compressionLevel: compressionLevelFor(entry.size),
+      compressionLevel: compressionLevelFor(entry.name, entry.size),
     });
   }
   options.signal?.throwIfAborted();
@@ -284,8 +285,16 @@ async function writeZipInMemory(
   return { size: zip.length, sha256: createHash("sha256").update(zip).digest("hex"), held: zip };
 }
 
-function compressionLevelFor(size: number): number {
-  return size <= STORE_BELOW_BYTES ? 0 : COMPRESSION_LEVEL;
+/** Stored (0) when tiny or in a compressed format already (by the file's own name), else deflated. */
+function compressionLevelFor(entryName: string, size: number): number {
+  return size <= STORE_BELOW_BYTES || isCompressedFormat(fileNameOf(entryName)) ? 0 : COMPRESSION_LEVEL;
+}
+
+/** A file's own name: `20_webdav/__/docs/photo.jpg/content` → `photo.jpg` (a file's bytes are its `content`). */
+function fileNameOf(entryName: string): string {
+  const parts = entryName.split("/");
+  const last = parts.length - 1;
+  return parts[last] === CONTENT_FILE && last > 0 ? (parts[last - 1] ?? "") : (parts[last] ?? "");
 }
 
 /** A stream of one buffer, for yazl's lazy entries. */

@@ -57,6 +57,8 @@ export interface ZipContent {
   files: Map<string, Buffer>;
   /** Entries written with a data descriptor (sizes after the data): the streamed ones. */
   streamedEntries: number;
+  /** Each entry's compression method: 0 stored, 8 deflated. */
+  methods: Map<string, number>;
 }
 
 export function readZip(data: Buffer): Promise<ZipContent> {
@@ -66,10 +68,12 @@ export function readZip(data: Buffer): Promise<ZipContent> {
       const names: string[] = [];
       const files = new Map<string, Buffer>();
       let streamedEntries = 0;
+      const methods = new Map<string, number>();
       zip.on("error", reject);
-      zip.on("end", () => resolve({ comment: zip.comment, names, files, streamedEntries }));
+      zip.on("end", () => resolve({ comment: zip.comment, names, files, streamedEntries, methods }));
       zip.on("entry", (entry: yauzl.Entry) => {
         names.push(entry.fileName);
+        methods.set(entry.fileName, entry.compressionMethod);
         if (entry.generalPurposeBitFlag & 0b1000) streamedEntries++;
         if (entry.fileName.endsWith("/")) return zip.readEntry();
         zip.openReadStream(entry, (streamError, stream) => {

@@ -35,7 +35,7 @@ describe("benchmark tables", () => {
     });
     expect(text).toContain("2000 files, 200.0 MiB (50% text)");
     expect(text).toMatch(/cellport export \(POST → ready\)\s+16\.00 s\s+140\.0 MiB\s+1\.14×\s+1\.00×/);
-    expect(text).toMatch(/zip -r -q -6 \(Info-ZIP\)\s+14\.00 s/);
+    expect(text).toMatch(/zip -r -q -6 -n … \(Info-ZIP\)\s+14\.00 s/);
     expect(text).toContain("worker peak RSS (VmHWM, during the export): 177.0 MiB");
     expect(text).toContain("p99 22.3 ms");
   });

@@ -1,6 +1,7 @@
 /**
  * `bench export`: one generated cell exported through the real worker, beside
- * `zip -r -q -6` (Info-ZIP, the same deflate level) and `tar -cf` (no compression:
+ * `zip -r -q -6 -n …` (Info-ZIP, the same deflate level, storing the same compressed
+ * formats as they are: COMPRESSED_FORMAT_EXTENSIONS) and `tar -cf` (no compression:
  * the floor of reading the tree) on the same tree, in the same run. Each run starts a
  * fresh worker so its peak RSS and event-loop delay cover one export; the figures
  * reported are medians over `--runs`.
@@ -8,6 +9,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { COMPRESSED_FORMAT_EXTENSIONS } from "@cellport/shared";
 import { createClient } from "../client/http-client.ts";
 import { sleep } from "../context.ts";
 import type { Io } from "../output/format.ts";
@@ -18,6 +20,10 @@ import { median } from "../stats.ts";
 import { exportAndWait, requireCompleted } from "./export-once.ts";
 import { startBenchStack } from "./stack.ts";
 import { timeCommand } from "./timed-command.ts";
+
+/** `zip -n`'s list: the formats the export stores as they are, so both do the same work. */
+const ZIP_STORED_SUFFIXES = COMPRESSED_FORMAT_EXTENSIONS.map((extension) => `.${extension}`).join(":");
+
 import { cellTreeDir } from "./tree-dir.ts";
 
 export interface ExportBenchRun {
@@ -101,10 +107,13 @@ export async function runExportBench(options: {
       await stack.stopWorkers();
       await client.deleteSnapshot(CELL, `bench_${i}.zip`);
 
-      io.stderr.write(`run ${i}/${options.runs}: zip -r -q -6, tar -cf…\n`);
+      io.stderr.write(`run ${i}/${options.runs}: zip -r -q -6 -n …, tar -cf…\n`);
       const zipOut = join(scratch, "tree.zip");
       const tarOut = join(scratch, "tree.tar");
-      const zip = await timeCommand("zip", ["-r", "-q", "-6", zipOut, "."], { cwd: tree, output: zipOut });
+      const zip = await timeCommand("zip", ["-r", "-q", "-6", "-n", ZIP_STORED_SUFFIXES, zipOut, "."], {
+        cwd: tree,
+        output: zipOut,
+      });
       await rm(zipOut, { force: true });
       const tar = await timeCommand("tar", ["-cf", tarOut, "."], { cwd: tree, output: tarOut });
       await rm(tarOut, { force: true });
