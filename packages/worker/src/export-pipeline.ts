@@ -14,6 +14,11 @@
  * next entry by scanning its list; it is patched — patches/yazl@3.3.1.patch — to
  * resume the scan where the last one stopped: from the first entry each time, a
  * cell of ~100k entries took twice as long.)
+ *
+ * A small cell (`fitsInMemory`: at most IN_MEMORY_MAX_BYTES of content, fewer than
+ * ADD_BATCH entries) skips all of that: its zip is built in memory in one step
+ * (zip-in-memory.ts) and handed to the commit, which writes it. Either way, files in
+ * a compressed format are stored, not deflated (`compressionLevelFor`).
  */
 
 import { createHash } from "node:crypto";

@@ -34,8 +34,8 @@ const FLAG_UTF8_NAME = 1 << 11;
 const FILE_MODE = 0o100664;
 const DIRECTORY_MODE = 0o40775;
 
-/** The most entries, and bytes, for which the zip needs none of zip64's records. */
-export const IN_MEMORY_ZIP_MAX_ENTRIES = 0xfffe;
+/** The most entries a zip without zip64's records holds (as yazl counts: zip64 from 0xffff on). */
+const MAX_ENTRIES = 0xfffe;
 
 interface Prepared {
   name: Buffer;
@@ -52,7 +52,7 @@ interface Prepared {
 
 /** The zip of `entries`, in order, with an optional archive comment (printable ASCII). */
 export function zipInMemory(entries: readonly InMemoryZipEntry[], comment = ""): Buffer {
-  if (entries.length > IN_MEMORY_ZIP_MAX_ENTRIES) throw new Error(`too many entries: ${entries.length}`);
+  if (entries.length > MAX_ENTRIES) throw new Error(`too many entries: ${entries.length}`);
   if (!isPlainAsciiComment(comment)) throw new Error("the comment must be printable ASCII");
   let offset = 0;
   const prepared = entries.map((entry): Prepared => {
