@@ -85,18 +85,9 @@ export function zipInMemory(entries: readonly InMemoryZipEntry[], comment = ""):
   const zip = Buffer.alloc(centralStart + centralBytes + END_RECORD_BYTES + comment.length);
 
   for (const item of prepared) {
-    let at = item.offset;
-    at = zip.writeUInt32LE(0x04034b50, at);
-    at = zip.writeUInt16LE(VERSION_NEEDED, at);
-    at = zip.writeUInt16LE(FLAG_UTF8_NAME, at);
-    at = zip.writeUInt16LE(item.method, at);
-    at = zip.writeUInt16LE(item.dosTime, at);
-    at = zip.writeUInt16LE(item.dosDate, at);
-    at = zip.writeUInt32LE(item.crc, at);
-    at = zip.writeUInt32LE(item.body.length, at);
-    at = zip.writeUInt32LE(item.size, at);
-    at = zip.writeUInt16LE(item.name.length, at);
-    at = zip.writeUInt16LE(0, at);
+    let at = zip.writeUInt32LE(0x04034b50, item.offset);
+    at = writeSharedFields(zip, at, item);
+    at = zip.writeUInt16LE(0, at); // extra field length
     at += item.name.copy(zip, at);
     item.body.copy(zip, at);
   }
@@ -105,15 +96,7 @@ export function zipInMemory(entries: readonly InMemoryZipEntry[], comment = ""):
   for (const item of prepared) {
     at = zip.writeUInt32LE(0x02014b50, at);
     at = zip.writeUInt16LE(VERSION_MADE_BY, at);
-    at = zip.writeUInt16LE(VERSION_NEEDED, at);
-    at = zip.writeUInt16LE(FLAG_UTF8_NAME, at);
-    at = zip.writeUInt16LE(item.method, at);
-    at = zip.writeUInt16LE(item.dosTime, at);
-    at = zip.writeUInt16LE(item.dosDate, at);
-    at = zip.writeUInt32LE(item.crc, at);
-    at = zip.writeUInt32LE(item.body.length, at);
-    at = zip.writeUInt32LE(item.size, at);
-    at = zip.writeUInt16LE(item.name.length, at);
+    at = writeSharedFields(zip, at, item);
     at = zip.writeUInt16LE(TIMESTAMP_FIELD_BYTES, at);
     at = zip.writeUInt16LE(0, at); // comment length
     at = zip.writeUInt16LE(0, at); // disk number
@@ -138,6 +121,22 @@ export function zipInMemory(entries: readonly InMemoryZipEntry[], comment = ""):
   at = zip.writeUInt16LE(comment.length, at);
   zip.write(comment, at, "latin1");
   return zip;
+}
+
+/**
+ * The fields a local header and a central-directory record share, in the same order:
+ * version needed, flags, method, time, date, CRC-32, sizes, name length.
+ */
+function writeSharedFields(zip: Buffer, at: number, item: Prepared): number {
+  let next = zip.writeUInt16LE(VERSION_NEEDED, at);
+  next = zip.writeUInt16LE(FLAG_UTF8_NAME, next);
+  next = zip.writeUInt16LE(item.method, next);
+  next = zip.writeUInt16LE(item.dosTime, next);
+  next = zip.writeUInt16LE(item.dosDate, next);
+  next = zip.writeUInt32LE(item.crc, next);
+  next = zip.writeUInt32LE(item.body.length, next);
+  next = zip.writeUInt32LE(item.size, next);
+  return zip.writeUInt16LE(item.name.length, next);
 }
 
 /** A comment yazl would write as it is (it encodes any other in CP437). */
