@@ -20,11 +20,10 @@ import { median } from "../stats.ts";
 import { exportAndWait, requireCompleted } from "./export-once.ts";
 import { startBenchStack } from "./stack.ts";
 import { timeCommand } from "./timed-command.ts";
+import { cellTreeDir } from "./tree-dir.ts";
 
 /** `zip -n`'s list: the formats the export stores as they are, so both do the same work. */
 const ZIP_STORED_SUFFIXES = COMPRESSED_FORMAT_EXTENSIONS.map((extension) => `.${extension}`).join(":");
-
-import { cellTreeDir } from "./tree-dir.ts";
 
 export interface ExportBenchRun {
   cellportMs: number;
