@@ -240,6 +240,9 @@ async function writeZip(
 /**
  * Whether the cell is zipped in memory (zip-in-memory.ts): small enough that its zip
  * would be held by the FileSink anyway, and few enough entries to build in one step.
+ * That step blocks the event loop: at these bounds, ~10 ms for 256 KiB of random
+ * bytes to deflate and 9–26 ms for 200 deflated files of 1.3 KiB (the 2-core
+ * development machine) — inside stack.md's budget (event-loop delay ≤ 100 ms).
  */
 function fitsInMemory(entries: readonly ExportEntry[], totalBytes: number, comment = ""): boolean {
   return (
