@@ -20,6 +20,7 @@ import { PREFETCH } from "./fs-export.ts";
 import { createFsStore } from "./fs-store.ts";
 import { syncDirectory } from "./fs-util.ts";
 import type { CellStore } from "./port.ts";
+import { describedByFile } from "./snapshot-sidecar.ts";
 
 async function tempDataDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), "cellport-store-"));
@@ -93,6 +94,26 @@ describe("fs store on disk", () => {
     const sidecar = JSON.parse(await readFile(path.join(cellDir, "snapshots", ".meta", "s.zip"), "utf8"));
     expect(sidecar).toMatchObject({ version: 1, size: 3, contentType: "application/zip" });
     expect(sidecar.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("describes a first version the same without its sidecar (which a publish does not fsync), but for its sha256", async () => {
+    await store.createCell("c1");
+    const sidecarOf = (name: string) => path.join(dataDir, "cells", "c1", "snapshots", ".meta", name);
+    await store.snapshots.put("c1", "s.zip", body("zip"));
+    const recorded = await store.snapshots.stat("c1", "s.zip");
+    expect(recorded?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(describedByFile("s.zip", JSON.parse(await readFile(sidecarOf("s.zip"), "utf8")))).toBe(true);
+
+    // What a power loss right after the publish may leave: the file, synced, without its sidecar.
+    await rm(sidecarOf("s.zip"));
+    const { sha256: _lost, created: _created, ...kept } = recorded ?? {};
+    expect(await store.snapshots.stat("c1", "s.zip")).toMatchObject(kept);
+
+    // A second version's sidecar holds its version number, a type of its own its content type: both synced.
+    await store.snapshots.put("c1", "s.zip", body("zip 2"));
+    expect(describedByFile("s.zip", JSON.parse(await readFile(sidecarOf("s.zip"), "utf8")))).toBe(false);
+    await store.snapshots.put("c1", "t.zip", body("zip"), { contentType: "application/x-other" });
+    expect(describedByFile("t.zip", JSON.parse(await readFile(sidecarOf("t.zip"), "utf8")))).toBe(false);
   });
 
   it("lets exactly one of two processes' stores create a cell", async () => {

@@ -67,6 +67,17 @@ export function describeFile(name: string, sidecar: Sidecar | null, stats: Stats
   };
 }
 
+/**
+ * True when the file itself says what this sidecar says but its sha256: a first version
+ * of the type its name implies. If a power loss takes such a sidecar (written, not yet
+ * synced), `describeFile` gives the same ETag, type and size from the file — only the
+ * recorded sha256 is gone (and `created` becomes the temp file's birth, moments
+ * earlier). So it need not cost two fsyncs of its own (see publishSnapshot).
+ */
+export function describedByFile(name: string, sidecar: Sidecar): boolean {
+  return sidecar.version === 1 && sidecar.contentType === guessContentType(name);
+}
+
 export function checkIfMatch(ifMatch: string | undefined, current: Sidecar | null, name: string): void {
   if (!ifMatchPasses(ifMatch, current ? etagOf({ v: current.version, u: current.updated }) : null)) {
     throw new PreconditionFailedError(`ETag does not match for ${name}: If-Match ${ifMatch}`);
