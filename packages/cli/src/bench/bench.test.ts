@@ -66,7 +66,7 @@ describe("benchmark tables", () => {
 
   it("shows worker scaling and the drain", () => {
     const summary = { count: 10, min: 1, max: 9, mean: 5, p50: 5, p95: 9, p99: 9 };
-    const loop = { flows: 8, pollIntervalMs: 50, pollsPerExport: 2.5 };
+    const loop = { warmupExports: 100, flows: 8, pollIntervalMs: 50, pollsPerExport: 2.5 };
     const cpu = { workers: 7.214, api: 2.1, redis: null, client: 1.19, total: 10.504 };
     const text = renderFlowBench({
       rounds: [
@@ -94,7 +94,9 @@ describe("benchmark tables", () => {
       drain: { exports: 1000, workers: 2, ms: 40_000, perSecond: 25, completed: 1000, lost: 0 },
       cpus: 2,
     });
-    expect(text).toContain("8 closed-loop flows polling every 50 ms");
+    expect(text).toContain(
+      "8 closed-loop flows polling every 50 ms, each round after 100 uncounted warm-up exports",
+    );
     expect(text).toMatch(/1 worker process\(es\)\s+10\s+1\.00 s\s+10\.0\s+5\.0 ms\s+9\.0 ms\s+2\.5\s+0/);
     expect(text).toContain("scaling: 2 workers: 2.00× of 1 worker");
     // An unknown figure (here Redis's) is left out, not shown as 0.

@@ -8,6 +8,11 @@
  * starts an export, polls its status every `pollIntervalMs` until it is ready,
  * then takes the next cell. Enough flows keep every worker busy; the client's
  * own polling stays proportional to the exports (it shares the machine's cores).
+ *
+ * Each round measures steady state, as long-running workers serve it: it starts
+ * fresh worker processes, which spend their first seconds compiling their hot code
+ * (V8's optimizing compiler took ~5% of the machine in a 1,000-export round), so a
+ * warm-up of `warmup` exports runs first, under another snapshot name, uncounted.
  */
 
 import { createRedisClient } from "@cellport/queue";
@@ -37,6 +42,7 @@ export const FLOW_PROFILE: SeedProfile = {
 const PARALLEL_REQUESTS = 16;
 
 export const DEFAULT_FLOWS = 16;
+export const DEFAULT_WARMUP_EXPORTS = 200;
 export const DEFAULT_POLL_INTERVAL_MS = 50;
 /**
  * A tiny export takes milliseconds: one still in progress this long after its POST
@@ -48,6 +54,8 @@ export const DEFAULT_GIVE_UP_AFTER_MS = 60_000;
 
 export interface FlowRound {
   workers: number;
+  /** Exports run before the round's clock and CPU meter started (not counted). */
+  warmupExports: number;
   flows: number;
   pollIntervalMs: number;
   /** Status requests per export (the ready one included). */
@@ -136,6 +144,17 @@ export async function drainAll(
   return { ms: performance.now() - started };
 }
 
+/** Deletes the snapshot `name` of each cell, where there is one (frees the name and the disk). */
+async function deleteSnapshots(
+  client: CellportClient,
+  cells: readonly string[],
+  name: string,
+): Promise<void> {
+  await mapLimit(cells, PARALLEL_REQUESTS, (cell) =>
+    client.deleteSnapshot(cell, `${name}.zip`).catch(() => {}),
+  );
+}
+
 function isExporting(status: ExportStatusBody, name: string): boolean {
   return status.status === "exportation in progress" && status.exportation_name === name;
 }
@@ -161,6 +180,8 @@ export async function runFlowBench(options: {
   workerCounts: readonly number[];
   /** Closed-loop flows in the 1- and 2-worker rounds. */
   flows?: number;
+  /** Uncounted exports before each round (see the header); default DEFAULT_WARMUP_EXPORTS. */
+  warmup?: number;
   pollIntervalMs?: number;
   /** Stops waiting for a stuck export (see DEFAULT_GIVE_UP_AFTER_MS). */
   giveUpAfterMs?: number;
@@ -206,6 +227,18 @@ export async function runFlowBench(options: {
       options.signal.throwIfAborted();
       for (let i = stack.workers.length; i < workers; i++) await stack.addWorker(workerEnv);
       const name = `flow_w${workers}`;
+      const warmupCells = cells.slice(0, options.warmup ?? DEFAULT_WARMUP_EXPORTS);
+      if (warmupCells.length > 0) {
+        await runFlows(
+          client,
+          warmupCells,
+          `${name}_warmup`,
+          { ...flowOptions, giveUpAfterMs, signal: options.signal },
+          io,
+          `warm-up: ${warmupCells.length} exports, ${workers} worker(s)`,
+        );
+        await deleteSnapshots(client, warmupCells, `${name}_warmup`);
+      }
       const cpuBefore = await cpu();
       const result = await runFlows(
         client,
@@ -218,6 +251,7 @@ export async function runFlowBench(options: {
       const cpuMsPerExport = cpuPerExport(cpuBefore, await cpu(), cells.length);
       rounds.push({
         workers,
+        warmupExports: warmupCells.length,
         ...flowOptions,
         pollsPerExport: result.polls / cells.length,
         exports: cells.length,
@@ -227,9 +261,7 @@ export async function runFlowBench(options: {
         notCompleted: cells.length - (await countCompleted(client, cells, name)),
         cpuMsPerExport,
       });
-      await mapLimit(cells, PARALLEL_REQUESTS, (cell) =>
-        client.deleteSnapshot(cell, `${name}.zip`).catch(() => {}),
-      );
+      await deleteSnapshots(client, cells, name);
       await stack.stopWorkers();
     }
 

@@ -90,7 +90,10 @@ export function renderFlowBench(result: FlowBenchResult): string {
     (r) => `cpu per export, ${r.workers} worker process(es): ${describeCpu(r.cpuMsPerExport)}`,
   );
   const d = result.drain;
-  const loop = base ? `; ${base.flows} closed-loop flows polling every ${base.pollIntervalMs} ms` : "";
+  const loop = base
+    ? `; ${base.flows} closed-loop flows polling every ${base.pollIntervalMs} ms` +
+      (base.warmupExports > 0 ? `, each round after ${base.warmupExports} uncounted warm-up exports` : "")
+    : "";
   return [
     `bench flow — tiny-cell exports end to end (POST → ready)${loop}; ${result.cpus} CPUs`,
     "",

@@ -11,6 +11,7 @@ import {
   DEFAULT_FLOWS,
   DEFAULT_GIVE_UP_AFTER_MS,
   DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_WARMUP_EXPORTS,
   runFlowBench,
 } from "../bench/flow-bench.ts";
 import { renderExportBench, renderFlowBench, renderStatusBench } from "../bench/render.ts";
@@ -120,6 +121,12 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
       DEFAULT_FLOWS,
     )
     .option(
+      "--warmup <n>",
+      "exports before each round's clock starts, not counted (fresh workers first compile their hot code)",
+      integerArgument("--warmup", 0, 100_000),
+      DEFAULT_WARMUP_EXPORTS,
+    )
+    .option(
       "--poll-interval <duration>",
       "pause before each status poll of a flow",
       durationArgument,
@@ -147,6 +154,7 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
       async (flags: {
         cells: number;
         flows: number;
+        warmup: number;
         pollInterval: number;
         drain: number;
         giveUpAfter: number;
@@ -157,6 +165,7 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
         const result = await runFlowBench({
           cells: flags.cells,
           flows: flags.flows,
+          warmup: flags.warmup,
           pollIntervalMs: flags.pollInterval,
           drain: flags.drain,
           giveUpAfterMs: flags.giveUpAfter,
