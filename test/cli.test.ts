@@ -235,7 +235,21 @@ describe("cellport CLI against the real processes", () => {
 
   it("benchmarks export flows on its own processes: closed-loop rounds and a drain, nothing lost", async () => {
     const result = await cli(
-      ["bench", "flow", "--cells", "6", "--flows", "3", "--poll-interval", "20ms", "--drain", "8", "--json"],
+      [
+        "bench",
+        "flow",
+        "--cells",
+        "6",
+        "--flows",
+        "3",
+        "--poll-interval",
+        "20ms",
+        "--warmup",
+        "4",
+        "--drain",
+        "8",
+        "--json",
+      ],
       { REDIS_URL: ctx.redisUrl },
     );
     expect(result.stderr).not.toMatch(/^cellport:/m);
@@ -243,7 +257,13 @@ describe("cellport CLI against the real processes", () => {
     const report = JSON.parse(result.stdout);
     expect(report.rounds.map((r: { workers: number }) => r.workers)).toEqual([1, 2]);
     for (const round of report.rounds) {
-      expect(round).toMatchObject({ exports: 6, flows: 3, pollIntervalMs: 20, notCompleted: 0 });
+      expect(round).toMatchObject({
+        warmupExports: 4,
+        exports: 6,
+        flows: 3,
+        pollIntervalMs: 20,
+        notCompleted: 0,
+      });
       expect(round.perSecond).toBeGreaterThan(0);
       // Every flow polls at least once, until its export reads ready.
       expect(round.pollsPerExport).toBeGreaterThanOrEqual(1);
