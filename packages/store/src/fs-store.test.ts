@@ -109,7 +109,8 @@ describe("fs store on disk", () => {
     const { sha256: _lost, created: _created, ...kept } = recorded ?? {};
     expect(await store.snapshots.stat("c1", "s.zip")).toMatchObject(kept);
 
-    // A second version's sidecar holds its version number, a type of its own its content type: both synced.
+    // Sidecars the file cannot stand in for (so both are synced): a second version's holds its
+    // version number, and one of a type other than the name's guess holds that type.
     await store.snapshots.put("c1", "s.zip", body("zip 2"));
     expect(describedByFile("s.zip", JSON.parse(await readFile(sidecarOf("s.zip"), "utf8")))).toBe(false);
     await store.snapshots.put("c1", "t.zip", body("zip"), { contentType: "application/x-other" });
