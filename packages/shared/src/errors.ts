@@ -36,6 +36,8 @@ export const ERRORS = {
   "PR503-SV-0001": "Service unavailable: the queue backend cannot be reached.",
   // Box WebDAV (spec §9), with Personium's codes and texts.
   "PR403-DV-0003": "Cannot delete collection if it has any child resources.",
+  // Personium throws it without parameters: its message keeps the `{0}`.
+  "PR403-DV-0004": "Resource name is invalid [{0}].",
   "PR405-DV-0001": "Method not allowed. MKCOL can only be executed on a deleted/non-existent resource.",
   "PR409-DV-0001": "intermediate collection [{0}] should be created first.",
   "PR416-DV-0001": "Requested range not satisfiable.",

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { defaultExportName, isSafeFileName, isValidCellName, isValidSnapshotName } from "./names.ts";
+import {
+  defaultExportName,
+  isSafeFileName,
+  isValidCellName,
+  isValidResourceName,
+  isValidSnapshotName,
+} from "./names.ts";
 
 describe("names", () => {
   it.each([
@@ -34,6 +40,20 @@ describe("names", () => {
     ["a\u0000b", false],
     ["", false],
   ])("file name %j → %s", (name, ok) => expect(isSafeFileName(name)).toBe(ok));
+
+  it.each([
+    ["a.txt", true],
+    ["a%b~c-d_e.f", true],
+    ["ä", true],
+    ["x".repeat(256), true],
+    ["", false],
+    ["x".repeat(257), false],
+    ["a b", false],
+    ...[...'\\/:*?"<>|'].map((c): [string, boolean] => [`a${c}b`, false]),
+    ["a\u0000b", false],
+    ["a\u001fb", false],
+    ["a\u007fb", false],
+  ])("new box resource name %j → %s", (name, ok) => expect(isValidResourceName(name)).toBe(ok));
 
   it("builds the default export name in UTC", () => {
     expect(defaultExportName("c1", new Date("2017-02-03T04:05:06.789Z"))).toBe("c1_20170203_040506");

@@ -32,6 +32,17 @@ export function isSafeFileName(name: string): boolean {
   return !/[/\\\u0000-\u001f\u007f]/.test(name);
 }
 
+/**
+ * Personium's rule for the name of a box resource being created by PUT or MKCOL
+ * (personium-core's `DavCommon.isValidResourceName`): 1–256 characters, none of
+ * `\ / : * ? " < > |` nor a space, no control character.
+ */
+export function isValidResourceName(name: string): boolean {
+  if (name.length === 0 || name.length > 256) return false;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  return !/[\\/:*?"<>| \u0000-\u001f\u007f]/.test(name);
+}
+
 function pad(value: number, width = 2): string {
   return String(value).padStart(width, "0");
 }

@@ -45,6 +45,28 @@ describe("MKCOL", () => {
     });
     expect((await dav("MKCOL", `/${cell}/__`)).status).toBe(405);
   });
+
+  it("refuses a new resource's name as Personium does: 403 PR403-DV-0004, MKCOL after its parent check, PUT before", async () => {
+    const cell = await freshCell();
+    const refused = { code: "PR403-DV-0004", message: "Resource name is invalid [{0}]." };
+    // Control characters, `/`, `\\` and names over 255 bytes never get this far: refused as
+    // unsafe paths (400 PR400-DV-9001) for every method.
+    for (const name of ["a%20b", "a:b", "a*b", "a%3Fb", "a%22b", "a%3Cb", "a%3Eb", "a%7Cb"]) {
+      const mkcol = await dav("MKCOL", `/${cell}/__/${name}`);
+      expect(mkcol.status, name).toBe(403);
+      expect(await errorOf(mkcol)).toEqual(refused);
+      const put = await dav("PUT", `/${cell}/__/${name}`, { body: "x" });
+      expect(put.status, name).toBe(403);
+    }
+    // A missing parent: MKCOL's 409 comes first, PUT's name check first.
+    expect((await dav("MKCOL", `/${cell}/__/none/a%20b`)).status).toBe(409);
+    expect((await dav("PUT", `/${cell}/__/none/a%20b`, { body: "x" })).status).toBe(403);
+    // What Personium allows, cellport creates.
+    for (const name of ["a%25b", "x".repeat(255), "%C3%A4.txt", "a.b-c_d~e"]) {
+      expect((await dav("PUT", `/${cell}/__/${name}`, { body: "x" })).status, name).toBe(201);
+    }
+    expect((await dav("MKCOL", `/${cell}/__/%C3%A4`)).status).toBe(201);
+  });
 });
 
 describe("PUT and GET", () => {
@@ -178,7 +200,10 @@ describe("PROPFIND", () => {
   it("Depth 0 and 1: 207 in Personium's XML shape", async () => {
     const cell = await freshCell();
     await dav("MKCOL", `/${cell}/__/docs`);
-    await dav("PUT", `/${cell}/__/docs/a b.txt`, { headers: { "Content-Type": "text/plain" }, body: "abc" });
+    await dav("PUT", `/${cell}/__/docs/a%25b.txt`, {
+      headers: { "Content-Type": "text/plain" },
+      body: "abc",
+    });
     const zero = await dav("PROPFIND", `/${cell}/__/docs`, { headers: { Depth: "0" } });
     expect(zero.status).toBe(207);
     expect(zero.headers.get("content-type")).toBe("application/xml");
@@ -195,13 +220,13 @@ describe("PROPFIND", () => {
     expect(one.status).toBe(207);
     const xml = await one.text();
     expect(xml.match(/<response>/g)).toHaveLength(2);
-    expect(xml).toContain(`<href>http://localhost/${cell}/__/docs/a%20b.txt</href>`);
+    expect(xml).toContain(`<href>http://localhost/${cell}/__/docs/a%25b.txt</href>`);
     expect(xml).toContain("<getcontentlength>3</getcontentlength>");
     expect(xml).toContain("<getcontenttype>text/plain</getcontenttype>");
     expect(xml).toMatch(/<getlastmodified>\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT<\/getlastmodified>/);
     expect(xml).toContain("<resourcetype/>");
 
-    const file = await dav("PROPFIND", `/${cell}/__/docs/a%20b.txt`, { headers: { Depth: "1" } });
+    const file = await dav("PROPFIND", `/${cell}/__/docs/a%25b.txt`, { headers: { Depth: "1" } });
     expect((await file.text()).match(/<response>/g)).toHaveLength(1);
   });
 

@@ -4,7 +4,7 @@
  * PUT and DELETE are cell writes, refused (409) while an export/import holds the cell.
  * Uploads and downloads are streamed, never buffered whole.
  */
-import { PersoniumError } from "@cellport/shared";
+import { isValidResourceName, MAIN_BOX_DIR, PersoniumError } from "@cellport/shared";
 import type { ResourceStat } from "@cellport/store";
 import { type Context, Hono } from "hono";
 import { requireCellRoot } from "../auth/middleware.ts";
@@ -76,9 +76,29 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
     return serveFile(c, stat, resourceFacts, (range) => store.openFile(cell, target.treePath, range));
   }
 
+  /**
+   * 403 PR403-DV-0004 for a resource about to be created under a name Personium refuses
+   * (`isValidResourceName`), in Personium's order: PUT looks at the name first, MKCOL
+   * at the parent first (a missing parent stays the store's 409). A resource that
+   * exists is not being created, so its name is not checked. Only a refused name costs
+   * the lookups.
+   */
+  async function refuseInvalidNewName(c: Context<AppEnv>, target: BoxPath, parentFirst: boolean) {
+    const name = target.segments.at(-1);
+    if (name === undefined || isValidResourceName(name)) return;
+    const cell = c.get("cell");
+    if (await store.stat(cell, target.treePath)) return;
+    if (parentFirst) {
+      const parent = await store.stat(cell, [MAIN_BOX_DIR, ...target.segments.slice(0, -1)].join("/"));
+      if (!parent?.isCollection) return;
+    }
+    throw new PersoniumError("PR403-DV-0004");
+  }
+
   async function putFile(c: Context<AppEnv>): Promise<Response> {
     const target = targetOf(c);
     refuseRoot(target, COLLECTION_ALLOW);
+    await refuseInvalidNewName(c, target, false);
     assertDeclaredLengthWithin(c.req.raw, config.maxUploadBytes);
     const ifMatch = c.req.header("if-match");
     const result = await store.putFile(c.get("cell"), target.treePath, bodyAsNodeStream(c.req.raw), {
@@ -99,6 +119,7 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
 
   async function makeCollection(c: Context<AppEnv>): Promise<Response> {
     const target = targetOf(c);
+    await refuseInvalidNewName(c, target, true);
     await store.mkcol(c.get("cell"), target.treePath);
     return new Response(null, { status: 201 });
   }
@@ -125,7 +146,7 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
     {
       GET: { ...fileGetDoc("Download a box file"), handler: getFile },
       PUT: {
-        ...filePutDoc("Upload a box file", ["PR405-MC-0001", "PR409-DV-0001"]),
+        ...filePutDoc("Upload a box file", ["PR403-DV-0004", "PR405-MC-0001", "PR409-DV-0001"]),
         handler: [lock, putFile],
       },
       DELETE: {
@@ -138,7 +159,7 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
       MKCOL: {
         summary: "Create a collection",
         responses: { 201: "Created" },
-        errors: ["PR405-DV-0001", "PR409-CM-0002", "PR409-DV-0001"],
+        errors: ["PR403-DV-0004", "PR405-DV-0001", "PR409-CM-0002", "PR409-DV-0001"],
         handler: [lock, makeCollection],
       },
       PROPFIND: { ...propfindDoc("List a box collection or describe a file"), handler: propfind },
