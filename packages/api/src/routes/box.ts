@@ -4,7 +4,7 @@
  * PUT and DELETE are cell writes, refused (409) while an export/import holds the cell.
  * Uploads and downloads are streamed, never buffered whole.
  */
-import { isValidResourceName, MAIN_BOX_DIR, PersoniumError } from "@cellport/shared";
+import { isValidResourceName, PersoniumError } from "@cellport/shared";
 import type { ResourceStat } from "@cellport/store";
 import { type Context, Hono } from "hono";
 import { requireCellRoot } from "../auth/middleware.ts";
@@ -18,7 +18,7 @@ import { encodeSegment, rawPathOf, resourceUrlOf } from "../http/urls.ts";
 import { fileGetDoc, filePutDoc, propfindDoc } from "../webdav/api-doc.ts";
 import { parseDepth } from "../webdav/depth.ts";
 import { type DavEntry, multistatusResponse, parsePropfindBody } from "../webdav/propfind.ts";
-import { type BoxPath, boxPathOf } from "../webdav/tree-path.ts";
+import { type BoxPath, boxPathOf, parentTreePath } from "../webdav/tree-path.ts";
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
@@ -89,7 +89,7 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
     const cell = c.get("cell");
     if (await store.stat(cell, target.treePath)) return;
     if (parentFirst) {
-      const parent = await store.stat(cell, [MAIN_BOX_DIR, ...target.segments.slice(0, -1)].join("/"));
+      const parent = await store.stat(cell, parentTreePath(target));
       if (!parent?.isCollection) return;
     }
     throw new PersoniumError("PR403-DV-0004");

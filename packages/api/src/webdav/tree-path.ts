@@ -42,5 +42,14 @@ export function boxPathOf(rawPath: string, cell: string): BoxPath {
     if (decoded === null) throw invalid();
     segments.push(decoded);
   }
-  return { treePath: [MAIN_BOX_DIR, ...segments].join("/"), segments, isRoot: segments.length === 0 };
+  return { treePath: treePathOf(segments), segments, isRoot: segments.length === 0 };
+}
+
+/** The store path of the collection holding `path` (the box root holds the top level). */
+export function parentTreePath(path: BoxPath): string {
+  return treePathOf(path.segments.slice(0, -1));
+}
+
+function treePathOf(segments: readonly string[]): string {
+  return [MAIN_BOX_DIR, ...segments].join("/");
 }
