@@ -83,12 +83,16 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
    * exists is not being created, so its name is not checked. Only a refused name costs
    * the lookups.
    */
-  async function refuseInvalidNewName(c: Context<AppEnv>, target: BoxPath, parentFirst: boolean) {
+  async function refuseInvalidNewName(
+    c: Context<AppEnv>,
+    target: BoxPath,
+    order: "name-first" | "parent-first",
+  ) {
     const name = target.segments.at(-1);
     if (name === undefined || isValidResourceName(name)) return;
     const cell = c.get("cell");
     if (await store.stat(cell, target.treePath)) return;
-    if (parentFirst) {
+    if (order === "parent-first") {
       const parent = await store.stat(cell, parentTreePath(target));
       if (!parent?.isCollection) return;
     }
@@ -98,7 +102,7 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
   async function putFile(c: Context<AppEnv>): Promise<Response> {
     const target = targetOf(c);
     refuseRoot(target, COLLECTION_ALLOW);
-    await refuseInvalidNewName(c, target, false);
+    await refuseInvalidNewName(c, target, "name-first");
     assertDeclaredLengthWithin(c.req.raw, config.maxUploadBytes);
     const ifMatch = c.req.header("if-match");
     const result = await store.putFile(c.get("cell"), target.treePath, bodyAsNodeStream(c.req.raw), {
@@ -119,7 +123,7 @@ export function createBoxRoutes(deps: AppDeps): Hono<AppEnv> {
 
   async function makeCollection(c: Context<AppEnv>): Promise<Response> {
     const target = targetOf(c);
-    await refuseInvalidNewName(c, target, true);
+    await refuseInvalidNewName(c, target, "parent-first");
     await store.mkcol(c.get("cell"), target.treePath);
     return new Response(null, { status: 201 });
   }
