@@ -32,7 +32,11 @@ function base64url(bytes: Uint8Array): string {
   return out;
 }
 
-/** Random bytes drawn 4 KiB at a time: one getrandom call per request costs more than the rest of the key. */
+/**
+ * Random bytes drawn 4 KiB at a time: one getrandom call per request costs more than
+ * the rest of the key. The 16 bytes are a view into the pool (no copy): they are read
+ * at once, before the pool is next refilled.
+ */
 const pool = new Uint8Array(4096);
 let poolOffset = pool.length;
 function randomBytes16(): Uint8Array {
@@ -41,7 +45,7 @@ function randomBytes16(): Uint8Array {
     poolOffset = 0;
   }
   poolOffset += 16;
-  return pool.slice(poolOffset - 16, poolOffset);
+  return pool.subarray(poolOffset - 16, poolOffset);
 }
 
 /**

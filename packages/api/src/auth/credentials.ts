@@ -3,7 +3,7 @@
  * when there is none — the p_cookie pair (`p_cookie_peer` query + `p_cookie` cookie).
  */
 import { PersoniumError } from "@cellport/shared";
-import { urlOf } from "../http/urls.ts";
+import { queryParamOf } from "../http/urls.ts";
 import { openPCookie } from "./tokens.ts";
 
 export const P_COOKIE = "p_cookie";
@@ -20,7 +20,7 @@ export function credentialSourceOf(request: Request): CredentialSource {
   return {
     authorization: request.headers.get("authorization"),
     cookieHeader: request.headers.get("cookie"),
-    peer: urlOf(request).searchParams.get(P_COOKIE_PEER),
+    peer: queryParamOf(request, P_COOKIE_PEER),
   };
 }
 
