@@ -54,6 +54,7 @@ describe("benchmark tables", () => {
       api: figures(7_000, 18),
       baseline: figures(10_000, 9),
       ratio: 0.7,
+      apiCpuMicrosPerRequest: 41.23,
       backgroundExports: 4,
       targets: { ratio: 0.6, p99Ms: 20 },
       cpus: 2,
@@ -62,6 +63,7 @@ describe("benchmark tables", () => {
       "ratio: 70% of baseline (target ≥ 60%: met); api p99 18.0 ms (target ≤ 20 ms: met)",
     );
     expect(text).toMatch(/cellport api\s+7,000/);
+    expect(text).toContain("api cpu per request: 41.2 µs");
   });
 
   it("shows worker scaling and the drain", () => {

@@ -67,6 +67,9 @@ export function renderStatusBench(result: StatusBenchResult): string {
     "",
     `ratio: ${(result.ratio * 100).toFixed(0)}% of baseline (target ≥ ${result.targets.ratio * 100}%: ${ratioOk ? "met" : "missed"}); ` +
       `api p99 ${ms(result.api.latencyMs.p99)} (target ≤ ${result.targets.p99Ms} ms: ${p99Ok ? "met" : "missed"})`,
+    ...(result.apiCpuMicrosPerRequest === null
+      ? []
+      : [`api cpu per request: ${result.apiCpuMicrosPerRequest.toFixed(1)} µs`]),
   ].join("\n");
 }
 

@@ -11,6 +11,7 @@ import type { Io } from "../output/format.ts";
 import { openLocalStore, seedLocalCell } from "../seed-local.ts";
 import type { SeedProfile } from "../seed-profiles.ts";
 import { startBaselineServer } from "./baseline-server.ts";
+import { sampleCpu } from "./cpu-meter.ts";
 import { exportAndWait } from "./export-once.ts";
 import { startBenchStack } from "./stack.ts";
 
@@ -29,6 +30,12 @@ export interface StatusBenchResult {
   baseline: LoadFigures;
   /** api req/s ÷ baseline req/s. */
   ratio: number;
+  /**
+   * The api process's CPU per request (µs) over its measurement, the background
+   * exports' share included; steadier than req/s when the machine's speed drifts.
+   * Null without /proc.
+   */
+  apiCpuMicrosPerRequest: number | null;
   /** Exports that ran in the background during the measurements. */
   backgroundExports: number;
   targets: { ratio: number; p99Ms: number };
@@ -102,7 +109,11 @@ export async function runStatusBench(options: {
         }),
       );
     };
+    const apiCpuMs = async () =>
+      (await sampleCpu({ api: stack.api.child.pid, workers: [], redis: null })).api;
+    const apiCpuBefore = await apiCpuMs();
     const api = await run(target, "cellport api", headers);
+    const apiCpuAfter = await apiCpuMs();
     const server = await startBaselineServer(sampleBody);
     let baseline: LoadFigures;
     try {
@@ -116,6 +127,10 @@ export async function runStatusBench(options: {
       api,
       baseline,
       ratio: baseline.requestsPerSecond > 0 ? api.requestsPerSecond / baseline.requestsPerSecond : Number.NaN,
+      apiCpuMicrosPerRequest:
+        apiCpuBefore === null || apiCpuAfter === null || api.total === 0
+          ? null
+          : ((apiCpuAfter - apiCpuBefore) * 1000) / api.total,
       backgroundExports,
       targets: { ratio: 0.6, p99Ms: 20 },
       cpus: options.cpus,
