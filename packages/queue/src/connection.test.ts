@@ -40,6 +40,40 @@ describe("createRedisClient", () => {
     }
   });
 
+  it("builds a client that finds its primary through the Sentinels for redis+sentinel://", () => {
+    const client = createRedisClient(
+      "rediss+sentinel://me:pw@127.0.0.1:1,127.0.0.1:2/cellport/2?sentinelPassword=sp",
+      { ...producerConnectionOptions(), lazyConnect: true },
+    );
+    try {
+      expect(client).toBeInstanceOf(Redis);
+      const { options } = client as Redis;
+      expect(options).toMatchObject({
+        sentinels: [
+          { host: "127.0.0.1", port: 1 },
+          { host: "127.0.0.1", port: 2 },
+        ],
+        name: "cellport",
+        db: 2,
+        username: "me",
+        password: "pw",
+        sentinelPassword: "sp",
+        enableTLSForSentinelMode: true,
+        // The api's fail-fast choices hold as for one server.
+        enableOfflineQueue: false,
+        commandTimeout: 1_000,
+        // A failover ends the connections that are still up (see sentinelOptions).
+        failoverDetector: true,
+      });
+      expect(
+        options.reconnectOnError?.(new Error("READONLY You can't write against a read only replica.")),
+      ).toBe(2);
+      expect(options.reconnectOnError?.(new Error("ERR wrong number of arguments"))).toBe(false);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it("builds a plain client for redis://", () => {
     const client = createRedisClient("redis://127.0.0.1:1", { lazyConnect: true });
     expect(client).toBeInstanceOf(Redis);

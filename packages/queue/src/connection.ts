@@ -1,6 +1,7 @@
 /**
  * Redis connection options for the two sides of the queue, the one place that turns
- * `REDIS_URL` into a client (one server or a Redis Cluster), and the one test of
+ * `REDIS_URL` into a client (one server, a Redis Cluster, or a primary found through
+ * Redis Sentinel), and the one test of
  * "this error means Redis is unreachable".
  *
  * BullMQ is given ready-made ioredis instances, never options: its ESM build cannot
@@ -57,9 +58,42 @@ export function createRedisClient(
   const client =
     target.kind === "single"
       ? new Redis(target.url, { lazyConnect: false, ...options })
-      : new Cluster(target.nodes, clusterOptions(target, options));
+      : target.kind === "cluster"
+        ? new Cluster(target.nodes, clusterOptions(target, options))
+        : new Redis(sentinelOptions(target, options));
   client.on("error", onError);
   return client;
+}
+
+/**
+ * A primary found through its Sentinels: ioredis asks them for the primary's address
+ * on every (re)connection. A failover must also end connections that are still up:
+ * a demoted primary keeps its clients and, until the Sentinels reconfigure it (10 s
+ * later in a local test), goes on accepting writes that its new primary never sees.
+ * So each client listens for the Sentinels' `+switch-master` and reconnects at once,
+ * and a write answered READONLY (a connection to a replica) reconnects and is sent
+ * again. `options` (timeouts, retries, offline queue) apply as to one server; the same
+ * retry strategy paces the rounds of asking the Sentinels.
+ */
+function sentinelOptions(
+  target: Extract<RedisTarget, { kind: "sentinel" }>,
+  options: RedisOptions,
+): RedisOptions {
+  return {
+    lazyConnect: false,
+    ...options,
+    sentinels: target.sentinels,
+    name: target.name,
+    db: target.db,
+    ...(target.username !== undefined ? { username: target.username } : {}),
+    ...(target.password !== undefined ? { password: target.password } : {}),
+    ...(target.sentinelUsername !== undefined ? { sentinelUsername: target.sentinelUsername } : {}),
+    ...(target.sentinelPassword !== undefined ? { sentinelPassword: target.sentinelPassword } : {}),
+    ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+    ...(options.retryStrategy ? { sentinelRetryStrategy: options.retryStrategy } : {}),
+    failoverDetector: true,
+    reconnectOnError: (error) => (error.message.startsWith("READONLY") ? 2 : false),
+  };
 }
 
 /**

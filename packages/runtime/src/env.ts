@@ -32,7 +32,10 @@ export function optionalIntVar(min: number, max: number = Number.MAX_SAFE_INTEGE
 const redisUrl = z
   .string()
   .trim()
-  .refine(isRedisUrl, "expected a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL")
+  .refine(
+    isRedisUrl,
+    "expected a redis://, rediss://, redis+cluster:// or redis+sentinel:// URL (or rediss+…)",
+  )
   .optional();
 
 export const commonEnv = {

@@ -35,6 +35,52 @@ describe("parseRedisUrl", () => {
     expect(parseRedisUrl("redis+cluster://a:1,")).toMatchObject({ nodes: [{ host: "a", port: 1 }] });
   });
 
+  it("reads the Sentinels, the primary's name, its db, credentials and TLS", () => {
+    expect(parseRedisUrl("redis+sentinel://127.0.0.1:26379,[::1]:26380,s3/mymaster")).toEqual({
+      kind: "sentinel",
+      sentinels: [
+        { host: "127.0.0.1", port: 26379 },
+        { host: "::1", port: 26380 },
+        { host: "s3", port: 26379 },
+      ],
+      name: "mymaster",
+      db: 0,
+      tls: false,
+    });
+    expect(
+      parseRedisUrl(
+        "rediss+sentinel://me:p%40ss@a:1/my%20primary/3?sentinelPassword=s%2Fp&sentinelUsername=sen",
+      ),
+    ).toEqual({
+      kind: "sentinel",
+      sentinels: [{ host: "a", port: 1 }],
+      name: "my primary",
+      db: 3,
+      tls: true,
+      username: "me",
+      password: "p@ss",
+      sentinelUsername: "sen",
+      sentinelPassword: "s/p",
+    });
+    expect(parseRedisUrl("REDIS+SENTINEL://:pw@a/m/")).toMatchObject({
+      kind: "sentinel",
+      password: "pw",
+      name: "m",
+    });
+  });
+
+  it.each([
+    ["redis+sentinel://a:1", /primary's name/],
+    ["redis+sentinel://a:1/", /primary's name/],
+    ["redis+sentinel://a:1/m/x", /<db number>/],
+    ["redis+sentinel://a:1/m/0/extra", /<db number>/],
+    ["redis+sentinel:///m", /at least one host/],
+    ["redis+sentinel://a:99999/m", /host:port/],
+  ])("refuses %s", (url, message) => {
+    expect(() => parseRedisUrl(url)).toThrow(message);
+    expect(isRedisUrl(url)).toBe(false);
+  });
+
   it.each([
     ["http://127.0.0.1:6379", /got http:/],
     ["127.0.0.1:6379", /Expected a redis:\/\//],
