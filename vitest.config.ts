@@ -31,9 +31,15 @@ export default defineConfig({
           name: "e2e-cluster",
           sequence: { groupOrder: 2 },
           // The end-to-end flows again, on a three-master Redis Cluster. faults.test.ts
-          // manages Redis servers of its own, cluster.test.ts makes its own cluster.
+          // manages Redis servers of its own, cluster.test.ts and sentinel.test.ts make
+          // their own topology.
           include: ["test/**/*.test.ts"],
-          exclude: ["**/node_modules/**", "test/faults.test.ts", "test/cluster.test.ts"],
+          exclude: [
+            "**/node_modules/**",
+            "test/faults.test.ts",
+            "test/cluster.test.ts",
+            "test/sentinel.test.ts",
+          ],
           globalSetup: ["test/global-setup.ts", "test/cluster-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 60_000,

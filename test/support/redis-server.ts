@@ -16,6 +16,8 @@ export interface RedisServerOptions {
   port?: number;
   /** Extra `redis-server` arguments, e.g. `["--appendonly", "yes"]`. */
   args?: readonly string[];
+  /** A config file, given first (a Sentinel needs one it can rewrite). */
+  configFile?: string;
 }
 
 export interface RedisServer {
@@ -63,6 +65,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   async function launch(): Promise<void> {
     output = "";
     const args = [
+      ...(options.configFile ? [options.configFile] : []),
       "--bind",
       "127.0.0.1",
       "--port",
