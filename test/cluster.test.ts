@@ -6,7 +6,6 @@
  * over pub/sub, which a cluster forwards to every node). The queue's keys must all
  * sit in the slot of the prefix's hash tag, so the test also checks where they are.
  */
-import { rm } from "node:fs/promises";
 import { seedCell } from "@cellport/cli";
 import { REQUIRED_ENTRIES } from "@cellport/shared";
 import { createFsStore } from "@cellport/store";
@@ -22,6 +21,7 @@ import {
   spawnProcess,
   startApi,
   startWorker,
+  stopWithOwnRedis,
 } from "./support/processes.ts";
 import { type RedisCluster, startRedisCluster } from "./support/redis-cluster.ts";
 import { readZipEntries } from "./support/zip.ts";
@@ -41,13 +41,7 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(async () => {
-  const exits = await Promise.all([worker?.stop("SIGTERM"), api?.stop("SIGTERM")]);
-  // The whole cluster goes, so its keys need no cleanup of their own.
-  await cluster?.stop();
-  if (ctx) await rm(ctx.dataDir, { recursive: true, force: true });
-  for (const exit of exits) if (exit) expect(exit).toEqual({ code: 0, signal: null });
-});
+afterAll(() => stopWithOwnRedis([worker, api], cluster, ctx));
 
 const url = (path: string) => `${api.baseUrl}${path}`;
 const auth = () => authHeaders(ctx.masterToken);

@@ -5,7 +5,6 @@
  * themselves — another export completes, and the first one's history (replicated
  * before the switch) is still there.
  */
-import { rm } from "node:fs/promises";
 import { seedCell } from "@cellport/cli";
 import { REQUIRED_ENTRIES } from "@cellport/shared";
 import { createFsStore } from "@cellport/store";
@@ -19,6 +18,7 @@ import {
   type StackContext,
   startApi,
   startWorker,
+  stopWithOwnRedis,
 } from "./support/processes.ts";
 import { type RedisSentinelSetup, startRedisSentinel } from "./support/redis-sentinel.ts";
 import { readZipEntries } from "./support/zip.ts";
@@ -34,13 +34,7 @@ beforeAll(async () => {
   [api, worker] = await Promise.all([startApi(ctx), startWorker(ctx)]);
 });
 
-afterAll(async () => {
-  const exits = await Promise.all([worker?.stop("SIGTERM"), api?.stop("SIGTERM")]);
-  // The whole setup goes, so its keys need no cleanup of their own.
-  await sentinel?.stop();
-  if (ctx) await rm(ctx.dataDir, { recursive: true, force: true });
-  for (const exit of exits) if (exit) expect(exit).toEqual({ code: 0, signal: null });
-});
+afterAll(() => stopWithOwnRedis([worker, api], sentinel, ctx));
 
 const url = (path: string) => `${api.baseUrl}${path}`;
 const auth = () => authHeaders(ctx.masterToken);

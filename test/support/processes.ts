@@ -3,6 +3,8 @@
  * `bench` starts the same processes); this file binds them to the test environment
  * (`CELLPORT_TEST_REDIS_URL`, `CELLPORT_TEST_VERBOSE`) so tests keep one import.
  */
+
+import { rm } from "node:fs/promises";
 import {
   type ApiProc,
   cleanupContext,
@@ -17,7 +19,7 @@ import {
   startApi,
   startWorker,
 } from "@cellport/cli/stack";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 
 export {
   type ApiProc,
@@ -52,4 +54,20 @@ export function spawnProcess(
   options: SpawnOptions = {},
 ): Proc {
   return spawnStackProcess(name, entry, env, { echo: verbose, ...options });
+}
+
+/**
+ * The end of a file that brought its own Redis topology (a cluster, Sentinel): stops
+ * the processes — each must exit cleanly — then that Redis, whose keys go with it,
+ * then the data dir.
+ */
+export async function stopWithOwnRedis(
+  procs: ReadonlyArray<Proc | undefined>,
+  redis: { stop(): Promise<void> } | undefined,
+  ctx: StackContext | undefined,
+): Promise<void> {
+  const exits = await Promise.all(procs.map((proc) => proc?.stop("SIGTERM")));
+  await redis?.stop();
+  if (ctx) await rm(ctx.dataDir, { recursive: true, force: true });
+  for (const exit of exits) if (exit) expect(exit).toEqual({ code: 0, signal: null });
 }
