@@ -1,9 +1,13 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import autocannon from "autocannon";
 import { describe, expect, it } from "vitest";
 import type { CellportClient } from "../client/http-client.ts";
 import { metricValue } from "../prometheus.ts";
 import { drainAll, runFlows } from "./flow-bench.ts";
 import { parseProcStatus } from "./proc-status.ts";
 import { renderExportBench, renderFlowBench, renderStatusBench } from "./render.ts";
+import { combineSlices, type SliceRun } from "./status-bench.ts";
 
 describe("parseProcStatus", () => {
   it("reads VmHWM and VmRSS in bytes", () => {
@@ -55,6 +59,7 @@ describe("benchmark tables", () => {
       baseline: figures(10_000, 9),
       ratio: 0.7,
       apiCpuMicrosPerRequest: 41.23,
+      slices: 5,
       backgroundExports: 4,
       targets: { ratio: 0.6, p99Ms: 20 },
       cpus: 2,
@@ -64,6 +69,32 @@ describe("benchmark tables", () => {
     );
     expect(text).toMatch(/cellport api\s+7,000/);
     expect(text).toContain("api cpu per request: 41.2 µs");
+    expect(text).toContain("10 s each (5 alternating slices)");
+  });
+
+  it("merges a side's slices: all their requests over all their time, one latency histogram", async () => {
+    const server = createServer((_req, res) => res.end("{}"));
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const { port } = server.address() as AddressInfo;
+    const options = { url: `http://127.0.0.1:${port}/`, connections: 4, duration: 0.3 };
+    try {
+      const runs: SliceRun[] = [];
+      for (let i = 0; i < 2; i++) {
+        runs.push((await autocannon({ ...options, skipAggregateResult: true })) as unknown as SliceRun);
+      }
+      const total = (runs[0]?.totalCompletedRequests ?? 0) + (runs[1]?.totalCompletedRequests ?? 0);
+      const merged = combineSlices(runs, options);
+      expect(merged.total).toBe(total);
+      expect(total).toBeGreaterThan(0);
+      expect(merged.requestsPerSecond).toBeCloseTo(
+        total / ((runs[0]?.duration ?? 0) + (runs[1]?.duration ?? 0)),
+      );
+      expect(merged.latencyMs.p99).toBeGreaterThanOrEqual(merged.latencyMs.p50);
+      expect(merged.latencyMs.max).toBeGreaterThanOrEqual(merged.latencyMs.p99);
+      expect([merged.non2xx, merged.errors]).toEqual([0, 0]);
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
   });
 
   it("shows worker scaling and the drain", () => {

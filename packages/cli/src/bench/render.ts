@@ -56,8 +56,9 @@ export function renderStatusBench(result: StatusBenchResult): string {
   const ratioOk = result.ratio >= result.targets.ratio;
   const p99Ok = result.api.latencyMs.p99 <= result.targets.p99Ms;
   return [
-    `bench status — GET {cell}/__export, ${result.connections} connections, ${result.durationSeconds} s each, ` +
-      `2 exports running (${result.backgroundExports} finished meanwhile); ${result.cpus} CPUs`,
+    `bench status — GET {cell}/__export, ${result.connections} connections, ${result.durationSeconds} s each ` +
+      `(${result.slices} alternating slices), 2 exports running (${result.backgroundExports} finished meanwhile); ` +
+      `${result.cpus} CPUs`,
     "",
     formatTable(
       ["", "req/s", "p50", "p99", "max", "non-2xx/errors"],

@@ -3,6 +3,12 @@
  * (50 connections, 10 s) while two exports run, beside the in-process baseline
  * endpoint measured the same way in the same run. Targets: at least 60% of the
  * baseline's requests/s, p99 at most 20 ms.
+ *
+ * The two are measured in alternating slices (5 × 2 s each by default) rather than
+ * one after the other: the machine's speed drifts by tens of percent from one
+ * 10-s window to the next, and interleaving makes both sides see the same minutes.
+ * Each side's slices are then merged as autocannon merges its workers' runs: requests
+ * over the time they took, latency percentiles from the merged histogram.
  */
 import autocannon from "autocannon";
 import { createClient } from "../client/http-client.ts";
@@ -36,6 +42,8 @@ export interface StatusBenchResult {
    * Null without /proc.
    */
   apiCpuMicrosPerRequest: number | null;
+  /** Alternating slices each side was measured in (see the header). */
+  slices: number;
   /** Exports that ran in the background during the measurements. */
   backgroundExports: number;
   targets: { ratio: number; p99Ms: number };
@@ -44,13 +52,34 @@ export interface StatusBenchResult {
 
 const CELLS = ["bench-status-1", "bench-status-2"];
 
-function figures(result: autocannon.Result): LoadFigures {
+/** At most this many slices per side; each lasts at least a second. */
+const MAX_SLICES = 5;
+
+/** A run's own figures, as autocannon returns them with `skipAggregateResult` (not in its types). */
+export interface SliceRun {
+  totalCompletedRequests: number;
+  /** Seconds. */
+  duration: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** autocannon's merge of such runs (exported by it, not in @types/autocannon). */
+const { aggregateResult } = autocannon as unknown as {
+  aggregateResult(runs: readonly SliceRun[], options: autocannon.Options): autocannon.Result;
+};
+
+/** One side's slices as one measurement. */
+export function combineSlices(runs: readonly SliceRun[], options: autocannon.Options): LoadFigures {
+  const total = runs.reduce((sum, run) => sum + run.totalCompletedRequests, 0);
+  const seconds = runs.reduce((sum, run) => sum + run.duration, 0);
+  const { latency } = aggregateResult(runs, options);
   return {
-    requestsPerSecond: result.requests.average,
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
-    total: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
+    requestsPerSecond: seconds > 0 ? total / seconds : 0,
+    latencyMs: { p50: latency.p50, p99: latency.p99, max: latency.max },
+    total,
+    non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
   };
 }
 
@@ -94,33 +123,45 @@ export async function runStatusBench(options: {
     const target = `${stack.api.baseUrl}${CELLS[0]}/__export`;
     const headers = { Authorization: `Bearer ${stack.ctx.masterToken}` };
     const sampleBody = await (await fetch(target, { headers })).text();
-    const run = async (url: string, title: string, withHeaders: Record<string, string>) => {
+    const slices = Math.max(1, Math.min(MAX_SLICES, Math.floor(options.durationSeconds)));
+    const sliceSeconds = options.durationSeconds / slices;
+    const optionsFor = (url: string, title: string, withHeaders: Record<string, string>) => ({
+      url,
+      connections: options.connections,
+      duration: sliceSeconds,
+      headers: withHeaders,
+      title,
+    });
+    const apiOptions = optionsFor(target, "cellport api", headers);
+    const run = async (runOptions: autocannon.Options): Promise<SliceRun> => {
       if (options.signal.aborted) throw new InterruptedError();
-      io.stderr.write(
-        `autocannon ${title}: ${options.connections} connections, ${options.durationSeconds} s…\n`,
-      );
-      return figures(
-        await autocannon({
-          url,
-          connections: options.connections,
-          duration: options.durationSeconds,
-          headers: withHeaders,
-          title,
-        }),
-      );
+      return (await autocannon({ ...runOptions, skipAggregateResult: true })) as unknown as SliceRun;
     };
     const apiCpuMs = async () =>
       (await sampleCpu({ api: stack.api.child.pid, workers: [], redis: null })).api;
-    const apiCpuBefore = await apiCpuMs();
-    const api = await run(target, "cellport api", headers);
-    const apiCpuAfter = await apiCpuMs();
     const server = await startBaselineServer(sampleBody);
-    let baseline: LoadFigures;
+    const baselineOptions = optionsFor(server.url, "baseline", {});
+    const apiSlices: SliceRun[] = [];
+    const baselineSlices: SliceRun[] = [];
+    let apiCpuMsSpent: number | null = 0;
     try {
-      baseline = await run(server.url, "baseline", {});
+      for (let i = 1; i <= slices; i++) {
+        io.stderr.write(
+          `autocannon, slice ${i}/${slices}: cellport api, then baseline, ${options.connections} connections, ` +
+            `${sliceSeconds} s each…\n`,
+        );
+        const before = await apiCpuMs();
+        apiSlices.push(await run(apiOptions));
+        const after = await apiCpuMs();
+        apiCpuMsSpent =
+          apiCpuMsSpent === null || before === null || after === null ? null : apiCpuMsSpent + after - before;
+        baselineSlices.push(await run(baselineOptions));
+      }
     } finally {
       await server.close();
     }
+    const api = combineSlices(apiSlices, apiOptions);
+    const baseline = combineSlices(baselineSlices, baselineOptions);
     return {
       connections: options.connections,
       durationSeconds: options.durationSeconds,
@@ -128,9 +169,8 @@ export async function runStatusBench(options: {
       baseline,
       ratio: baseline.requestsPerSecond > 0 ? api.requestsPerSecond / baseline.requestsPerSecond : Number.NaN,
       apiCpuMicrosPerRequest:
-        apiCpuBefore === null || apiCpuAfter === null || api.total === 0
-          ? null
-          : ((apiCpuAfter - apiCpuBefore) * 1000) / api.total,
+        apiCpuMsSpent === null || api.total === 0 ? null : (apiCpuMsSpent * 1000) / api.total,
+      slices,
       backgroundExports,
       targets: { ratio: 0.6, p99Ms: 20 },
       cpus: options.cpus,
