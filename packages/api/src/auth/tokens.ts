@@ -127,13 +127,13 @@ export function verifyCellToken(token: string, secret: string, now: number = Dat
 }
 
 /**
- * Constant-time string equality: both sides are hashed first so the comparison runs
- * on equal-length digests and leaks neither content nor length.
+ * Constant-time string equality for secrets: the bytes are compared with
+ * `timingSafeEqual`, so their content does not leak; only the length can, as with any
+ * constant-time comparison.
  */
 export function secretsEqual(given: string, expected: string): boolean {
   const a = Buffer.from(given, "utf8");
   const b = expectedBytes(expected);
-  // Only the length can leak, as with any constant-time comparison; the bytes cannot.
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
