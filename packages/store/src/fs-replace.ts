@@ -4,7 +4,8 @@
  * one, then removes the old generation. A crash before the rename leaves the old
  * content; after it, the new. Leftover generations (crashed imports, or an old
  * generation whose removal was interrupted) are swept once they are older than
- * `staleGenerationMs`; an import in progress touches its directory to stay young.
+ * `staleGenerationMs`; an open replacement touches its directory every minute, on a
+ * timer (however long one write or the final fsync takes), to stay young.
  */
 import {
   lstat,
@@ -62,7 +63,8 @@ import { isCollectionType, newCollectionMeta, newNodeId, parseMeta, serializeMet
 const LINK_TEMP_PREFIX = "current-";
 /** `.pmeta` files are a few hundred bytes; anything this large is not one. */
 const MAX_META_BYTES = 1024 * 1024;
-const TOUCH_INTERVAL_MS = 60 * 1000;
+/** A generation untouched for many of these belongs to no live import (see `staleGenerationMs`). */
+export const TOUCH_INTERVAL_MS = 60 * 1000;
 /** A temp symlink lives for one rename(); one older than this was left by a crash. */
 const STALE_LINK_MS = 60 * 1000;
 
@@ -161,17 +163,15 @@ export async function beginReplace(ctx: FsContext, cell: string): Promise<CellRe
   await mkdir(webdav);
 
   let state: "open" | "committed" | "aborted" = "open";
-  let lastTouch = ctx.now();
+  // Until commit or abort: a process that dies stops touching, and its staging goes stale.
+  const keepYoung = setInterval(() => {
+    const now = new Date(ctx.now());
+    utimes(staging, now, now).catch(() => undefined);
+  }, TOUCH_INTERVAL_MS);
+  keepYoung.unref();
 
   function assertOpen(): void {
     if (state !== "open") throw new ConflictError(`This replacement of ${cell} is already ${state}`);
-  }
-
-  async function touch(): Promise<void> {
-    const now = ctx.now();
-    if (now - lastTouch < TOUCH_INTERVAL_MS) return;
-    lastTouch = now;
-    await utimes(staging, new Date(now), new Date(now)).catch(() => undefined);
   }
 
   async function fillGaps(): Promise<void> {
@@ -204,7 +204,6 @@ export async function beginReplace(ctx: FsContext, cell: string): Promise<CellRe
         throw new TypeError("Expected the cell document to be a JSON object");
       }
       await writeFile(path.join(odata, CELL_DOCUMENT_FILE), JSON.stringify(raw));
-      await touch();
     },
 
     async writeEntities(
@@ -213,7 +212,6 @@ export async function beginReplace(ctx: FsContext, cell: string): Promise<CellRe
     ): Promise<void> {
       assertOpen();
       await writeEntityLines(path.join(odata, pjsonFileOf(type)), "a", type, lines);
-      await touch();
     },
 
     async writeTreeFile(relativePath: string, body: Readable): Promise<void> {
@@ -249,7 +247,6 @@ export async function beginReplace(ctx: FsContext, cell: string): Promise<CellRe
         }
       }
       await reconcileFileResource(resourceDir, tmpDir);
-      await touch();
     },
 
     async commit(): Promise<void> {
@@ -269,6 +266,7 @@ export async function beginReplace(ctx: FsContext, cell: string): Promise<CellRe
         throw error;
       }
       state = "committed";
+      clearInterval(keepYoung);
       // The import is reported done once this returns: the swap must outlive a power
       // loss. Past the rename, a failed sync cannot undo it; it fails the commit all the same.
       if (ctx.durable) await syncDirectory(dir);
@@ -281,6 +279,7 @@ export async function beginReplace(ctx: FsContext, cell: string): Promise<CellRe
     async abort(): Promise<void> {
       if (state !== "open") return;
       state = "aborted";
+      clearInterval(keepYoung);
       await removeTree(staging);
     },
   };

@@ -13,10 +13,11 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { body, readAll, runStoreConformance } from "./conformance.ts";
 import { CellExistsError, CellNotFoundError, ConflictError } from "./errors.ts";
 import { PREFETCH } from "./fs-export.ts";
+import { TOUCH_INTERVAL_MS } from "./fs-replace.ts";
 import { createFsStore } from "./fs-store.ts";
 import { syncDirectory } from "./fs-util.ts";
 import type { CellStore } from "./port.ts";
@@ -270,6 +271,43 @@ describe("fs store on disk", () => {
     expect(names).toContain(live);
     expect(names).toContain("gen-young");
     expect(names).not.toContain("gen-stale");
+  });
+
+  it("sweeps a generation untouched for 10 minutes by default", async () => {
+    await store.createCell("c1");
+    const cellDir = path.join(dataDir, "cells", "c1");
+    const twentyMinutesAgo = new Date(Date.now() - 20 * 60 * 1000);
+    await mkdir(path.join(cellDir, "gen-killed"));
+    await utimes(path.join(cellDir, "gen-killed"), twentyMinutesAgo, twentyMinutesAgo);
+    expect(await store.snapshots.sweepTemp("c1", 60 * 60 * 1000)).toBe(1);
+    expect(await readdir(cellDir)).not.toContain("gen-killed");
+  });
+
+  it("keeps an open replacement's staging young on a timer, however long its writes take", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      await store.createCell("c1");
+      const cellDir = path.join(dataDir, "cells", "c1");
+      const live = await readlink(path.join(cellDir, "current"));
+      const replacement = await store.beginReplace("c1");
+      const staging = (await readdir(cellDir)).find((name) => name.startsWith("gen-") && name !== live);
+      if (!staging) throw new Error("no staging generation");
+      // As if its one write had taken an hour: no touch since.
+      const anHourAgo = new Date(Date.now() - 60 * 60 * 1000);
+      await utimes(path.join(cellDir, staging), anHourAgo, anHourAgo);
+      vi.advanceTimersByTime(TOUCH_INTERVAL_MS);
+      // The timer's touch is an async utimes.
+      for (let i = 0; i < 100; i++) {
+        if ((await stat(path.join(cellDir, staging))).mtimeMs > anHourAgo.getTime()) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(await store.snapshots.sweepTemp("c1", 60 * 60 * 1000)).toBe(0);
+      expect(await readdir(cellDir)).toContain(staging);
+      await replacement.abort();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("removes the old generation on commit and the staging on abort", async () => {

@@ -12,7 +12,7 @@ import { type FsContext, resolveGeneration } from "./fs-context.ts";
 import * as entities from "./fs-entities.ts";
 import { exportEntries } from "./fs-export.ts";
 import { cellDir } from "./fs-layout.ts";
-import { beginReplace } from "./fs-replace.ts";
+import { beginReplace, TOUCH_INTERVAL_MS } from "./fs-replace.ts";
 import { createFsSnapshotArea } from "./fs-snapshots.ts";
 import * as tree from "./fs-tree.ts";
 import { isNotFound, writeFileAtomic } from "./fs-util.ts";
@@ -28,7 +28,11 @@ export interface FsStoreOptions {
    * empty files behind a completed rename.
    */
   durable?: boolean;
-  /** How old an unreferenced generation must be before it is swept as a crashed import's leftover (default 24 h). */
+  /**
+   * How long an unreferenced generation must have gone untouched before it is swept
+   * as a crashed import's leftover (default 10 min: an open replacement touches its
+   * own every minute).
+   */
   staleGenerationMs?: number;
   /** Clock, epoch ms (tests). */
   now?: () => number;
@@ -38,7 +42,7 @@ export function createFsStore(options: FsStoreOptions): CellStore {
   const ctx: FsContext = {
     dataDir: path.resolve(options.dataDir),
     durable: options.durable ?? true,
-    staleGenerationMs: options.staleGenerationMs ?? 24 * 60 * 60 * 1000,
+    staleGenerationMs: options.staleGenerationMs ?? 10 * TOUCH_INTERVAL_MS,
     now: options.now ?? Date.now,
   };
 
