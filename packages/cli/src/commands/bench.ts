@@ -91,7 +91,12 @@ export function registerBenchCommands(program: Command, getContext: GetContext):
     "medium",
   )
     .option("--connections <n>", "autocannon connections", integerArgument("--connections", 1, 10_000), 50)
-    .option("--seconds <n>", "seconds per measurement", integerArgument("--seconds", 1, 3_600), 10)
+    .option(
+      "--seconds <n>",
+      "seconds of load per side (cellport api, baseline), in up to 5 alternating slices",
+      integerArgument("--seconds", 1, 3_600),
+      10,
+    )
     .action(async (flags: ProfileFlags & { connections: number; seconds: number }) => {
       const ctx = getContext();
       const result = await runStatusBench({
