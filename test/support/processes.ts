@@ -3,7 +3,6 @@
  * `bench` starts the same processes); this file binds them to the test environment
  * (`CELLPORT_TEST_REDIS_URL`, `CELLPORT_TEST_VERBOSE`) so tests keep one import.
  */
-
 import { rm } from "node:fs/promises";
 import {
   type ApiProc,

@@ -1,8 +1,7 @@
 /**
  * Redis connection options for the two sides of the queue, the one place that turns
  * `REDIS_URL` into a client (one server, a Redis Cluster, or a primary found through
- * Redis Sentinel), and the one test of
- * "this error means Redis is unreachable".
+ * Redis Sentinel), and the one test of "this error means Redis is unreachable".
  *
  * BullMQ is given ready-made ioredis instances, never options: its ESM build cannot
  * `require("ioredis")` itself, and owning the instance lets us choose how it fails.
